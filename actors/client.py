@@ -1,0 +1,151 @@
+"""The hub's side of the actors: start Ray, reach hosts, batch the frequent traffic."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+
+import ray
+from ray.exceptions import RayActorError
+
+from actors.placement import NAMESPACE, Placement
+from actors.results import fail
+from hub.config import Settings
+
+log = logging.getLogger("orderhub.actors")
+
+CALL_TIMEOUT_S = 30.0
+
+
+def start_ray(settings: Settings) -> None:
+    """Join RAY_ADDRESS, or start a small embedded single-node Ray (no dashboard)."""
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local, private cluster
+    kwargs = dict(
+        namespace=NAMESPACE,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        log_to_driver=os.environ.get("HUB_RAY_LOGS") == "1",
+    )
+    if settings.ray_address:
+        ray.init(address=settings.ray_address, **kwargs)
+    else:
+        ray.init(num_cpus=2, object_store_memory=100 * 1024 * 1024, **kwargs)
+
+
+class ActorClient:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.placement = Placement(settings)
+        self._fixes: dict[int, dict | None] = {}
+        self.ray_ok = False
+
+    def connect(self) -> None:
+        """Sync, before the server starts: ray.init replaces signal handlers (FIELD-NOTES)."""
+        start_ray(self.settings)
+        self.placement.start_hosts()
+
+    async def _call(self, kind: str, entity_id: int, method: str, *args, create: bool = False):
+        """One Ray call; a host that died mid-call is retried once (it restarts and reloads;
+        the command id makes the retry idempotent)."""
+        for attempt in (1, 2):
+            handle = await self.placement.handle(kind, entity_id, create=create)
+            if handle is None:
+                return None
+            try:
+                return await asyncio.wait_for(getattr(handle, method).remote(*args), CALL_TIMEOUT_S)
+            except (RayActorError, TimeoutError) as exc:
+                self.placement.forget(kind, entity_id)
+                if attempt == 2:
+                    log.warning("%s %s.%s failed: %r", kind, entity_id, method, exc)
+                    return fail(503, "unavailable", "the order service is restarting; retry")
+                await asyncio.sleep(0.5)
+        return None
+
+    # --- orders -----------------------------------------------------------------------------
+
+    async def order_activate(self, order_id: int) -> None:
+        await self._call("order", order_id, "order_activate", order_id, create=True)
+
+    async def order_command(
+        self, order_id: int, action: str, actor: dict, args: dict | None = None
+    ) -> dict:
+        cmd_id = uuid.uuid4().hex
+        answer = await self._call(
+            "order", order_id, "order_command", order_id, action, actor, args or {}, cmd_id
+        )
+        return answer or fail(404, "not_found", "no such order")
+
+    async def order_chat(self, order_id: int, actor: dict, text: str, client_msg_id: str) -> dict:
+        answer = await self._call(
+            "order", order_id, "order_chat", order_id, actor, text, client_msg_id
+        )
+        return answer or fail(404, "not_found", "no such order")
+
+    # --- providers ----------------------------------------------------------------------------
+
+    async def provider(self, provider_id: int, method: str, *args) -> dict:
+        answer = await self._call(
+            "provider",
+            provider_id,
+            "provider_message",
+            provider_id,
+            method,
+            *args,
+            create=method == "go_online",
+        )
+        return answer or {"ok": True, "status": "offline"}
+
+    async def provider_revoked(self, provider_id: int) -> None:
+        await self.provider(provider_id, "revoke")
+
+    def location(self, provider_id: int, fix: dict | None) -> None:
+        """Queue a fix (or a bare heartbeat) for the next tick; the newest fix wins."""
+        if fix is not None or provider_id not in self._fixes:
+            self._fixes[provider_id] = fix
+
+    async def run_batcher(self) -> None:
+        """Every tick, one Ray call per host carries all queued fixes (not one per message)."""
+        while True:
+            await asyncio.sleep(self.settings.location_tick_s)
+            if not self._fixes:
+                continue
+            fixes, self._fixes = self._fixes, {}
+            batches: dict[str, tuple[int, list]] = {}
+            for pid, fix in fixes.items():
+                name = self.placement.name("provider", pid)
+                batches.setdefault(name, (pid, []))[1].append((pid, fix))
+            calls = [
+                self._call("provider", first, "provider_locations", batch)
+                for first, batch in batches.values()
+            ]
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    log.warning("location batch failed: %r", result)
+
+    # --- health -------------------------------------------------------------------------------
+
+    async def ping(self) -> bool:
+        try:
+            if self.placement.policy == "sharded":
+                handles = [
+                    await self.placement.handle("order", i) for i in range(self.placement.hosts)
+                ]
+                await asyncio.wait_for(asyncio.gather(*[h.ping.remote() for h in handles]), 10)
+            else:
+                await asyncio.wait_for(asyncio.to_thread(ray.cluster_resources), 10)
+            self.ray_ok = True
+        except Exception as exc:
+            log.warning("ray ping failed: %r", exc)
+            self.ray_ok = False
+        return self.ray_ok
+
+    async def run_supervisor(self) -> None:
+        """Ping hosts: a restarted host starts reloading at once, and /api/ready knows."""
+        while True:
+            await self.ping()
+            await asyncio.sleep(2.0)

@@ -1,0 +1,44 @@
+"""Emitting Socket.IO events from outside the hub: through python-socketio's Redis manager.
+
+Hosts publish; every hub process subscribed to the channel delivers to its own sockets.
+"""
+
+from __future__ import annotations
+
+import socketio
+
+from hub import jsonio
+
+
+def channel_for(database: str) -> str:
+    # One channel per deployment (database), so a test hub never hears the demo hub.
+    return f"orderhub:{database}"
+
+
+def rooms(
+    *,
+    order: int | None = None,
+    user: int | None = None,
+    provider: int | None = None,
+    staff: bool = False,
+) -> list[str]:
+    out = []
+    if order is not None:
+        out.append(f"order:{order}")
+    if user is not None:
+        out.append(f"user:{user}")
+    if provider is not None:
+        out.append(f"provider:{provider}")
+    if staff:
+        out.append("staff")
+    return out
+
+
+class Emitter:
+    def __init__(self, redis_url: str, channel: str):
+        self._mgr = socketio.AsyncRedisManager(
+            redis_url, channel=channel, write_only=True, json=jsonio
+        )
+
+    async def emit(self, event: str, data: dict, to: list[str] | str) -> None:
+        await self._mgr.emit(event, data, to=to, namespace="/")

@@ -1,0 +1,310 @@
+"""EntityHost: the Ray actor that hosts order and provider actors and routes messages to them.
+
+Sharded, one host holds every entity whose id % hosts is its index; dedicated, exactly one.
+On (re)start it reloads its live entities from MySQL, so a crash loses nothing acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+
+import ray
+
+from actors import geo
+from actors.emit import Emitter, channel_for
+from actors.order import OrderActor
+from actors.placement import Placement
+from actors.provider import ProviderActor, load_current
+from actors.results import fail, not_found, ok
+from adapters import orders as store
+from adapters.mysql import Database, MysqlDsn
+from adapters.redis import connect as redis_connect
+from hub.config import Settings
+
+log = logging.getLogger("orderhub.host")
+
+SWEEP_S = 2.0
+FLUSH_S = 10.0
+RECONCILE_S = 15.0
+
+
+@ray.remote
+class EntityHost:
+    def __init__(self, settings: Settings, name: str, only: tuple[str, int] | None):
+        logging.basicConfig(level=logging.INFO)
+        self.settings = settings
+        self.name = name
+        self.only = only  # dedicated: the one (kind, id) this host is for
+        self.orders: dict[int, OrderActor] = {}
+        self.providers: dict[int, ProviderActor] = {}
+        self._loading: dict[int, asyncio.Future] = {}
+        self._moved: dict[int, tuple] = {}  # provider locations not yet in MySQL
+        self.placement = Placement(settings)
+        self.index = int(name.rsplit("-", 1)[1]) if only is None else 0
+        self.started_at = time.time()
+        # Async actors run __init__ on their event loop: start (and reload) right away.
+        self._ready = asyncio.get_running_loop().create_task(self._start())
+
+    async def _start(self) -> None:
+        s = self.settings
+        self.db = await Database.connect(s.mysql_url, minsize=1, maxsize=6)
+        self.redis = redis_connect(s.redis_url)
+        self.emitter = Emitter(s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database))
+        await self._reload()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._every(SWEEP_S, self._sweep)),
+            loop.create_task(self._every(FLUSH_S, self._flush_locations)),
+        ]
+        if self.only is None:
+            self._tasks.append(loop.create_task(self._every(RECONCILE_S, self._reconcile)))
+
+    async def _every(self, period: float, job) -> None:
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await job()
+            except Exception:
+                log.exception("%s: periodic %s failed", self.name, job.__name__)
+
+    def _mine(self, kind: str, entity_id: int) -> bool:
+        return self.placement.is_local(self.name, kind, entity_id)
+
+    async def _reload(self) -> None:
+        live = ",".join(f"'{s}'" for s in store.LIVE)
+        if self.only is None:
+            n, i = self.placement.hosts, self.index
+            order_ids = [
+                r["id"]
+                for r in await self.db.fetch_all(
+                    f"SELECT id FROM orders WHERE status IN ({live}) AND MOD(id, %s) = %s", (n, i)
+                )
+            ]
+            provider_ids = [
+                r["id"]
+                for r in await self.db.fetch_all(
+                    "SELECT id FROM providers WHERE work_status <> 'offline' AND MOD(id, %s) = %s",
+                    (n, i),
+                )
+            ]
+        else:
+            kind, eid = self.only
+            order_ids = [eid] if kind == "order" else []
+            provider_ids = [eid] if kind == "provider" else []
+        for pid in provider_ids:
+            entity = await self._provider_from_db(pid)
+            if entity is not None:
+                entity.online = True  # it gets a heartbeat timeout's grace to say hello
+        for oid in order_ids:
+            await self._get_order(oid, fresh=False)
+        if order_ids or provider_ids:
+            log.info(
+                "%s reloaded %d orders, %d providers", self.name, len(order_ids), len(provider_ids)
+            )
+
+    # --- the env the entities see -----------------------------------------------------------
+
+    async def emit(self, event: str, data: dict, to) -> None:
+        await self.emitter.emit(event, data, to)
+
+    async def alert(self, kind: str, **data) -> None:
+        await self.emit("console.update", {"type": "alert", "kind": kind, **data}, "staff")
+
+    async def provider_call(self, pid: int, method: str, *args) -> dict:
+        if self._mine("provider", pid):
+            return await self.provider_message(pid, method, *args)
+        handle = await self.placement.handle("provider", pid)
+        if handle is None:
+            return await self._absent_provider(method)
+        return await handle.provider_message.remote(pid, method, *args)
+
+    def retire_order(self, oid: int) -> None:
+        self.orders.pop(oid, None)
+        self._maybe_exit()
+
+    def _maybe_exit(self) -> None:
+        """Dedicated: a host whose entity is done goes away (it is a whole process)."""
+        if self.only is not None and not self.orders and not self.providers:
+            asyncio.get_running_loop().call_later(1.0, self._exit)
+
+    def _exit(self) -> None:
+        if not self.orders and not self.providers:
+            ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
+
+    # --- orders ------------------------------------------------------------------------------
+
+    async def _get_order(self, oid: int, fresh: bool) -> OrderActor | None:
+        """The order's actor, loading it once even when many messages arrive together."""
+        if (entity := self.orders.get(oid)) is not None:
+            return entity
+        if (pending := self._loading.get(oid)) is not None:
+            return await pending
+        future = asyncio.get_running_loop().create_future()
+        self._loading[oid] = future
+        try:
+            row = await store.load(self.db, oid)
+            entity = None
+            if row is not None:
+                entity = OrderActor(self, row)
+                if not entity.terminal:
+                    self.orders[oid] = entity
+                    await entity.mailbox.ask(entity.start, fresh)
+            future.set_result(entity)
+            return entity
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            self._loading.pop(oid, None)
+
+    async def ping(self) -> dict:
+        await self._ready
+        return {
+            "host": self.name,
+            "pid": os.getpid(),
+            "orders": len(self.orders),
+            "providers": len(self.providers),
+            "startedAt": self.started_at,
+        }
+
+    async def order_activate(self, oid: int) -> dict:
+        await self._ready
+        entity = await self._get_order(oid, fresh=True)
+        return ok() if entity else not_found()
+
+    async def order_command(
+        self, oid: int, action: str, actor: dict, args: dict, cmd_id: str | None
+    ) -> dict:
+        await self._ready
+        entity = await self._get_order(oid, fresh=False)
+        if entity is None:
+            return not_found()
+        answer = await entity.mailbox.ask(entity.command, action, actor, args, cmd_id)
+        if entity.terminal:
+            self.retire_order(oid)
+        return answer
+
+    async def order_chat(self, oid: int, actor: dict, text: str, client_msg_id: str) -> dict:
+        await self._ready
+        entity = await self._get_order(oid, fresh=False)
+        if entity is None:
+            return not_found()
+        return await entity.mailbox.ask(entity.chat, actor, text, client_msg_id)
+
+    async def _reconcile(self) -> None:
+        """Pick up live orders this host should hold but does not (a lost activation)."""
+        live = ",".join(f"'{s}'" for s in store.LIVE)
+        rows = await self.db.fetch_all(
+            f"SELECT id FROM orders WHERE status IN ({live}) AND MOD(id, %s) = %s",
+            (self.placement.hosts, self.index),
+        )
+        for row in rows:
+            if row["id"] not in self.orders:
+                await self._get_order(row["id"], fresh=False)
+
+    # --- providers ------------------------------------------------------------------------------
+
+    async def _provider_from_db(self, pid: int) -> ProviderActor | None:
+        row = await self.db.fetch_one("SELECT * FROM providers WHERE id = %s", (pid,))
+        if row is None:
+            return None
+        entity = ProviderActor(self, row, await load_current(self.db, pid))
+        self.providers[pid] = entity
+        return entity
+
+    async def _absent_provider(self, method: str) -> dict:
+        if method == "reserve":
+            return fail(409, "provider_offline", "this provider is offline")
+        if method == "where":
+            return {"lat": None, "lng": None, "online": False}
+        return ok(status="offline")
+
+    async def provider_message(self, pid: int, method: str, *args) -> dict:
+        """online / offline / reserve / release / revoke / where, through the mailbox."""
+        await self._ready
+        entity = self.providers.get(pid)
+        if entity is None:
+            if method != "go_online":
+                return await self._absent_provider(method)
+            entity = await self._provider_from_db(pid)
+            if entity is None:
+                return fail(404, "not_found", "no such provider")
+        answer = await entity.mailbox.ask(getattr(entity, method), *args)
+        if not entity.online and not entity.current:
+            self.providers.pop(pid, None)
+            self._maybe_exit()
+        return answer
+
+    async def provider_locations(self, batch: list[tuple]) -> int:
+        """A tick's worth of fixes and heartbeats: (providerId, fix | None). The hot path."""
+        await self._ready
+        pipe = self.redis.pipeline(transaction=False)
+        sends, seen = [], []
+        for pid, fix in batch:
+            entity = self.providers.get(pid)
+            if entity is None or not entity.online:
+                continue
+            if entity.touch(fix):
+                geo.place(pipe, entity.skills, pid, fix["lat"], fix["lng"])
+            if fix is None:
+                continue
+            self._moved[pid] = (fix["lat"], fix["lng"], pid)
+            seen.append(entity.summary())
+            for oid in entity.current:
+                sends.append(
+                    {
+                        "orderId": oid,
+                        "providerId": pid,
+                        "lat": fix["lat"],
+                        "lng": fix["lng"],
+                        "at": fix["at"],
+                    }
+                )
+        if len(pipe):
+            await pipe.execute()
+        for payload in sends:
+            await self.emit("provider.location", payload, f"order:{payload['orderId']}")
+        if seen:
+            await self.emit("console.update", {"type": "locations", "providers": seen}, "staff")
+        return len(batch)
+
+    async def _sweep(self) -> None:
+        """Providers whose heartbeats stopped go offline and get no more offers."""
+        deadline = time.monotonic() - self.settings.heartbeat_timeout_s
+        for pid, entity in list(self.providers.items()):
+            if entity.online and entity.last_seen < deadline:
+                log.info("%s: provider %s missed heartbeats: offline", self.name, pid)
+                await self.provider_message(pid, "go_offline", "heartbeat_missed")
+
+    async def _flush_locations(self) -> None:
+        if not self._moved:
+            return
+        rows, self._moved = list(self._moved.values()), {}
+        await self.db.executemany(
+            "UPDATE providers SET last_lat = %s, last_lng = %s, location_at = UTC_TIMESTAMP(3)"
+            " WHERE id = %s",
+            rows,
+        )
+
+    async def stats(self) -> dict:
+        """For benchmarks: this host's process memory and entity counts."""
+        await self._ready
+        return {**process_memory(), "orders": len(self.orders), "providers": len(self.providers)}
+
+
+def process_memory() -> dict:
+    """RSS and unique (private) memory of this process, in kB, from /proc."""
+
+    def fields(path: str) -> dict:
+        with open(path) as f:
+            return {k: int(v.split()[0]) for k, v in (ln.split(":", 1) for ln in f if "kB" in ln)}
+
+    status, rollup = fields("/proc/self/status"), fields("/proc/self/smaps_rollup")
+    return {
+        "pid": os.getpid(),
+        "rssKb": status["VmRSS"],
+        "ussKb": rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0),
+    }

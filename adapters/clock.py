@@ -1,0 +1,18 @@
+"""Time as the API shows it: ISO-8601 UTC with milliseconds and a Z."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored in DATETIME(3) columns."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt.isoformat(timespec="milliseconds") + "Z"

@@ -1,0 +1,134 @@
+"""The hub's WeChat login adapter, on wechatpy's real WeChatClient aimed at WECHAT_API_BASE.
+
+wechatpy is synchronous (requests): every call runs in a worker thread. wechatpy hard-codes
+https://api.weixin.qq.com in places (the cgi-bin/token URL among them), so the client's HTTP
+session refuses any URL outside api_base: a missed override fails loudly instead of sending
+our secret to the real WeChat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from wechatpy import WeChatClient
+from wechatpy.client.api.base import BaseWeChatAPI
+from wechatpy.exceptions import WeChatClientException
+
+DEFAULT_APPID = "wx5a4d0c0ffee0hub1"
+DEFAULT_SECRET = "sandbox-app-secret-change-me"
+DEFAULT_API_BASE = "http://127.0.0.1:8100/"
+
+REAL_API_BASE = "https://api.weixin.qq.com/"
+TIMEOUT = (3.05, 5.0)  # (connect, read) seconds, per HTTP request
+
+
+class WeChatError(Exception):
+    """A WeChat errcode; -1 when WeChat could not be reached or answered nonsense."""
+
+    def __init__(self, errcode: int, errmsg: str) -> None:
+        super().__init__(f"WeChat error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class _PinnedSession(requests.Session):
+    def __init__(self, api_base: str) -> None:
+        super().__init__()
+        self.api_base = api_base
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        target = url.decode() if isinstance(url, bytes) else url
+        if not target.startswith(self.api_base):
+            raise requests.exceptions.InvalidURL(f"refusing {target}: outside {self.api_base}")
+        # wechatpy's token fetch passes no timeout at all, and its API calls pass None.
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = TIMEOUT
+        # A redirect would bypass the check above.
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, *args, **kwargs)
+
+
+class _Client(WeChatClient):
+    def __init__(self, appid: str, secret: str, api_base: str) -> None:
+        super().__init__(appid, secret, timeout=TIMEOUT)
+        self.api_base = api_base
+        self._http = _PinnedSession(api_base)
+        self._token_lock = threading.Lock()
+        self.API_BASE_URL = api_base + "cgi-bin/"
+        # wechatpy gives each client its own API group objects (wxa, datacube, …), some with
+        # an absolute base URL of their own. vars(), not inspect.getmembers(): the latter
+        # would read the access_token property and fetch a token right here.
+        for api in vars(self).values():
+            base = getattr(api, "API_BASE_URL", "")
+            if isinstance(api, BaseWeChatAPI) and base.startswith(REAL_API_BASE):
+                api.API_BASE_URL = api_base + base.removeprefix(REAL_API_BASE)
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        return self._fetch_access_token(
+            url=self.api_base + "cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
+
+    @property
+    def access_token(self) -> str:
+        # Concurrent logins on a cold client would otherwise each fetch a token.
+        with self._token_lock:
+            return super().access_token
+
+
+class WeChatLogin:
+    def __init__(self, appid: str, secret: str, api_base: str) -> None:
+        self._client = _Client(appid, secret, api_base.rstrip("/") + "/")
+
+    @classmethod
+    def from_env(cls) -> WeChatLogin:
+        return cls(
+            os.environ.get("WECHAT_APPID", DEFAULT_APPID),
+            os.environ.get("WECHAT_SECRET", DEFAULT_SECRET),
+            os.environ.get("WECHAT_API_BASE", DEFAULT_API_BASE),
+        )
+
+    def close(self) -> None:
+        self._client._http.close()
+
+    async def code_to_session(self, code: str) -> dict[str, str]:
+        """wx.login() code → {"openid", "session_key", "unionid"?}."""
+        result = await self._call(self._client.wxa.code_to_session, code)
+        if not isinstance(result.get("openid"), str) or "session_key" not in result:
+            raise WeChatError(-1, f"malformed jscode2session response: {sorted(result)}")
+        return {k: result[k] for k in ("openid", "session_key", "unionid") if k in result}
+
+    async def phone_number(self, phone_code: str) -> str:
+        """getPhoneNumber button code → the mainland phone number, without country code."""
+        # wechatpy 1.8.18 has no wrapper for this API; post() still handles the access token
+        # (adding it, refetching and retrying on 40001/40014/42001).
+        result = await self._call(
+            self._client.post,
+            "wxa/business/getuserphonenumber",
+            data={"code": phone_code},
+            api_base_url=self._client.api_base,
+        )
+        try:
+            return str(result["phone_info"]["purePhoneNumber"])
+        except (KeyError, TypeError):
+            raise WeChatError(-1, "malformed getuserphonenumber response") from None
+
+    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            result = await asyncio.to_thread(fn, *args, **kwargs)
+        except WeChatClientException as exc:
+            if exc.errcode is None:  # wechatpy's wrapper for an HTTP error status
+                status = getattr(exc.response, "status_code", "?")
+                raise WeChatError(-1, f"WeChat API answered HTTP {status}") from exc
+            raise WeChatError(int(exc.errcode), str(exc.errmsg)) from exc
+        except requests.RequestException as exc:
+            raise WeChatError(-1, f"WeChat API unreachable: {exc}") from exc
+        if not isinstance(result, dict):  # wechatpy hands back the raw response if not JSON
+            status = getattr(result, "status_code", "?")
+            raise WeChatError(-1, f"WeChat API answered non-JSON (HTTP {status})")
+        return result

@@ -1,0 +1,72 @@
+"""`python -m hub [serve|migrate|seed]`: run the hub, migrate the database, load demo data."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from hub.config import Settings
+
+
+def migrate(settings: Settings) -> None:
+    from adapters.migrate import migrate as run_migrations
+    from hub import accounts, state
+
+    run_migrations(settings.mysql_url)
+    password, generated = state.admin_password(settings.state_dir, settings.admin_password)
+    if accounts.ensure_staff(settings.mysql_url, settings.admin_user, password, "admin"):
+        shown = (
+            f"password {password} (kept in {settings.state_dir / 'admin-password'})"
+            if generated
+            else "the password in HUB_ADMIN_PASSWORD"
+        )
+        print(f"[orderhub] created admin account {settings.admin_user!r} with {shown}", flush=True)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from actors.client import ActorClient
+    from hub.app import create_app
+
+    migrate(settings)
+    actors = ActorClient(settings)
+    print(f"[orderhub] starting Ray ({settings.ray_address or 'embedded'}) …", flush=True)
+    actors.connect()  # before uvicorn: Ray replaces SIGTERM handling, uvicorn takes it back
+    app = create_app(settings, actors)
+    print(
+        f"[orderhub] hub on http://{settings.host}:{settings.port}"
+        f"  (health /api/health, OpenAPI /api/openapi.json)",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hub", description=__doc__)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "seed"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    if args.command == "migrate":
+        migrate(settings)
+    elif args.command == "seed":
+        from hub.seed import seed
+
+        migrate(settings)
+        seed(settings)
+    else:
+        serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""The hub: one ASGI app serving HTTP (Starlette) and Socket.IO on the same port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import orjson
+import socketio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+
+from actors.client import ActorClient
+from actors.emit import channel_for
+from adapters import redis as redis_adapter
+from adapters.mysql import Database, MysqlDsn
+from adapters.phones import PhoneVault
+from adapters.wechat import WeChatLogin
+from hub import state
+from hub.api import to_starlette
+from hub.auth import TokenService
+from hub.config import Settings
+from hub.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
+from hub.ratelimit import RateLimiter
+from hub.realtime import Realtime
+from hub.routes import auth, catalog, health, orders, providers
+
+log = logging.getLogger("orderhub")
+
+ROUTERS = [health.router, auth.router, catalog.router, providers.router, orders.router]
+
+
+def endpoints():
+    return [ep for r in ROUTERS for ep in r.endpoints]
+
+
+@dataclass(frozen=True)
+class Limits:
+    login_per_min: int
+    orders_per_min: int
+
+
+class Hub:
+    """The services a request handler may use. Built once per process."""
+
+    def __init__(self, settings: Settings, actors: ActorClient):
+        import os
+
+        self.settings = settings
+        self.actors = actors
+        self.tokens = TokenService(
+            state.jwt_secret(settings.state_dir, settings.hub_secret), settings.token_ttl_s
+        )
+        self.vault = PhoneVault(state.phone_key(settings.state_dir))
+        self.wechat = WeChatLogin(
+            settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base
+        )
+        self.limits = Limits(
+            int(os.environ.get("HUB_LOGIN_PER_MIN", 600)),
+            int(os.environ.get("HUB_ORDERS_PER_MIN", 60)),
+        )
+        self._provider_ids: dict[int, int] = {}
+        self._areas: list[dict] | None = None
+        self.db: Database
+        self.redis = redis_adapter.connect(settings.redis_url)
+        self.limiter = RateLimiter(self.redis)
+
+    async def provider_id(self, user_id: int) -> int | None:
+        """The provider profile of a user (cached: it never changes once made)."""
+        if (pid := self._provider_ids.get(user_id)) is not None:
+            return pid
+        row = await self.db.fetch_one("SELECT id FROM providers WHERE user_id = %s", (user_id,))
+        if row is None:
+            return None
+        self._provider_ids[user_id] = row["id"]
+        return row["id"]
+
+    async def area_at(self, lat: float, lng: float) -> dict | bool | None:
+        """The active area containing the point; None when no areas are set up; False when
+        areas exist and the point is in none of them."""
+        rows = await self.db.fetch_all("SELECT id, name, boundary FROM areas WHERE active")
+        if not rows:
+            return None
+        for row in rows:
+            if point_in_polygon(lat, lng, orjson.loads(row["boundary"])):
+                return row
+        return False
+
+
+def point_in_polygon(lat: float, lng: float, polygon: list) -> bool:
+    inside = False
+    j = len(polygon) - 1
+    for i in range(len(polygon)):
+        (yi, xi), (yj, xj) = polygon[i], polygon[j]
+        if (yi > lat) != (yj > lat) and lng < (xj - xi) * (lat - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def create_app(settings: Settings, actors: ActorClient) -> socketio.ASGIApp:
+    hub = Hub(settings, actors)
+    channel = channel_for(MysqlDsn.parse(settings.mysql_url).database)
+    realtime = Realtime(hub, socketio.AsyncRedisManager(settings.redis_url, channel=channel))
+    hub.sio = realtime.sio
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        hub.db = await Database.connect(settings.mysql_url, maxsize=20)
+        tasks = [
+            asyncio.create_task(actors.run_batcher()),
+            asyncio.create_task(actors.run_supervisor()),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await hub.db.close()
+            await hub.redis.aclose()
+
+    app = Starlette(
+        routes=to_starlette(endpoints()),
+        exception_handlers={
+            ApiError: api_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    return socketio.ASGIApp(realtime.sio, other_asgi_app=app, socketio_path="/socket.io")

@@ -1,0 +1,98 @@
+"""The one error shape of CONTRACT §2, for HTTP responses and Socket.IO acks."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.responses import json_response
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, code: str | None = None, status: int | None = None, **extra):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.extra = extra
+
+    def body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class Invalid(ApiError):
+    status, code = 422, "validation_error"
+
+
+class TooMany(ApiError):
+    status, code = 429, "rate_limited"
+
+
+class Unavailable(ApiError):
+    status, code = 503, "unavailable"
+
+
+def ack_error(err: ApiError) -> dict:
+    return {"ok": False, **err.body()}
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+async def api_error_handler(request: Request, exc: ApiError) -> Response:
+    return json_response(exc.body(), status=exc.status)
+
+
+async def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    if exc.status_code == 404:
+        message = f"no route {request.method} {request.url.path}"
+    return json_response({"error": {"code": code, "message": message}}, status=exc.status_code)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    import logging
+
+    logging.getLogger("orderhub").exception("unhandled error on %s", request.url.path)
+    return json_response(
+        {"error": {"code": "internal", "message": "internal error; it has been logged"}},
+        status=500,
+    )

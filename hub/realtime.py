@@ -1,0 +1,200 @@
+"""CONTRACT §7: the Socket.IO side of the hub. Connections authenticate with their JWT; the
+hub alone puts them in rooms; every handler checks role and ownership before acting."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+import socketio
+from pydantic import BaseModel, Field, ValidationError
+
+from actors import geo
+from adapters import orders as store
+from adapters.clock import iso, utcnow
+from hub import jsonio
+from hub.api import validation_message
+from hub.auth import Principal
+from hub.errors import ApiError, Forbidden, Invalid, ack_error
+from hub.models import In, Lat, Lng
+from hub.routes.orders import actor_of, raise_for, visible_order
+
+log = logging.getLogger("orderhub.realtime")
+
+
+class OnlineIn(In):
+    lat: Lat
+    lng: Lng
+
+
+class LocationIn(In):
+    lat: Lat
+    lng: Lng
+    heading: Annotated[float, Field(ge=0, le=360)] | None = None
+    speed: Annotated[float, Field(ge=0, le=100)] | None = None
+    at: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class OrderRef(In):
+    order_id: Annotated[int, Field(ge=1)]
+
+
+class WatchIn(OrderRef):
+    after_seq: Annotated[int, Field(ge=0)] | None = None
+
+
+class ChatIn(OrderRef):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    client_msg_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _parse(model: type[BaseModel], data) -> BaseModel:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        message, fields = validation_message(exc)
+        raise Invalid(message, fields=fields) from None
+
+
+class Realtime:
+    """The Socket.IO server bound to the hub's services."""
+
+    def __init__(self, hub, client_manager):
+        self.hub = hub
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=client_manager,
+            json=jsonio,
+            cors_allowed_origins="*",
+            max_http_buffer_size=64 * 1024,
+            ping_interval=20,
+            ping_timeout=20,
+        )
+        self.sio.on("connect", self.connect)
+        for event, handler in {
+            "heartbeat": self.heartbeat,
+            "provider.online": self.online,
+            "provider.offline": self.offline,
+            "location.update": self.location,
+            "order.grab": self.grab,
+            "order.watch": self.watch,
+            "order.unwatch": self.unwatch,
+            "chat.send": self.chat,
+            "hall.snapshot": self.hall,
+        }.items():
+            self.sio.on(event, self._guarded(handler))
+
+    async def connect(self, sid, environ, auth):
+        token = (auth or {}).get("token") if isinstance(auth, dict) else None
+        if not token:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "missing_token", "message": "connect with auth: {token}"}
+            )
+        try:
+            me = self.hub.tokens.verify(token)
+        except ApiError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.body()["error"]) from None
+        pid = await self.hub.provider_id(me.user_id) if me.role == "provider" else None
+        await self.sio.save_session(sid, {"me": me, "pid": pid, "chat": []})
+        await self.sio.enter_room(sid, f"user:{me.user_id}")
+        if pid is not None:
+            await self.sio.enter_room(sid, f"provider:{pid}")
+        if me.is_staff:
+            await self.sio.enter_room(sid, "staff")
+
+    def _guarded(self, handler):
+        async def run(sid, data=None):
+            try:
+                session = await self.sio.get_session(sid)
+                return await handler(sid, session, data)
+            except ApiError as exc:
+                return ack_error(exc)
+            except Exception:
+                log.exception("socket handler %s failed", handler.__name__)
+                return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+
+        return run
+
+    @staticmethod
+    def _provider(session) -> int:
+        me: Principal = session["me"]
+        if me.role != "provider":
+            raise Forbidden("only providers can do this")
+        if session["pid"] is None:
+            raise Forbidden("apply as a provider first", "not_a_provider")
+        return session["pid"]
+
+    async def _refresh_pid(self, sid, session) -> int:
+        """A provider who applied after connecting gets their room now."""
+        if session["pid"] is None and session["me"].role == "provider":
+            pid = await self.hub.provider_id(session["me"].user_id)
+            if pid is not None:
+                session["pid"] = pid
+                await self.sio.save_session(sid, session)
+                await self.sio.enter_room(sid, f"provider:{pid}")
+        return self._provider(session)
+
+    # --- handlers --------------------------------------------------------------------------------
+
+    async def heartbeat(self, sid, session, data):
+        if session["pid"] is not None:
+            self.hub.actors.location(session["pid"], None)
+        return {"ok": True, "serverTime": iso(utcnow())}
+
+    async def online(self, sid, session, data):
+        pid = await self._refresh_pid(sid, session)
+        where = _parse(OnlineIn, data)
+        return raise_for(await self.hub.actors.provider(pid, "go_online", where.lat, where.lng))
+
+    async def offline(self, sid, session, data):
+        pid = self._provider(session)
+        return raise_for(await self.hub.actors.provider(pid, "go_offline"))
+
+    async def location(self, sid, session, data):
+        pid = self._provider(session)
+        fix = _parse(LocationIn, data)
+        self.hub.actors.location(
+            pid, {"lat": fix.lat, "lng": fix.lng, "at": fix.at or iso(utcnow())}
+        )
+        return {"ok": True}
+
+    async def grab(self, sid, session, data):
+        self._provider(session)
+        ref = _parse(OrderRef, data)
+        actor = await actor_of(self.hub, session["me"])
+        answer = raise_for(await self.hub.actors.order_command(ref.order_id, "grab", actor))
+        return {"ok": True, "order": answer["order"]}
+
+    async def watch(self, sid, session, data):
+        ask = _parse(WatchIn, data)
+        row = await visible_order(self.hub, session["me"], ask.order_id)
+        # Join first, then read: an event written meanwhile is in `missed` or pushed (or
+        # both; clients drop seq <= the last one they saw), never lost.
+        await self.sio.enter_room(sid, f"order:{row['id']}")
+        missed = []
+        if ask.after_seq is not None:
+            missed = await store.events_after(self.hub.db, row["id"], ask.after_seq)
+            row = await store.load(self.hub.db, row["id"])
+        return {"ok": True, "order": store.order_json(row), "missed": missed}
+
+    async def unwatch(self, sid, session, data):
+        ref = _parse(OrderRef, data)
+        await self.sio.leave_room(sid, f"order:{ref.order_id}")
+        return {"ok": True}
+
+    async def chat(self, sid, session, data):
+        msg = _parse(ChatIn, data)
+        recent = [t for t in session["chat"] if t > time.monotonic() - 10]
+        if len(recent) >= 20:
+            raise ApiError("too many messages; slow down", "rate_limited", 429)
+        session["chat"] = [*recent, time.monotonic()]
+        actor = await actor_of(self.hub, session["me"])
+        answer = raise_for(
+            await self.hub.actors.order_chat(msg.order_id, actor, msg.text, msg.client_msg_id)
+        )
+        return {"ok": True, "msgId": answer["msgId"], "seq": answer["seq"]}
+
+    async def hall(self, sid, session, data):
+        pid = await self._refresh_pid(sid, session)
+        return {"ok": True, "offers": await geo.open_offers(self.hub.redis, pid)}

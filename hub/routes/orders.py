@@ -1,0 +1,259 @@
+"""CONTRACT §5: creating, reading and moving orders. Moves go to the order's actor."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import orjson
+
+from actors.transitions import CLIENT_ACTIONS, TABLE
+from adapters import orders as store
+from adapters.clock import utcnow
+from adapters.mysql import is_duplicate
+from hub.api import Call, Router
+from hub.auth import ROLES, Principal
+from hub.errors import ApiError, Forbidden, Invalid, NotFound
+from hub.models import (
+    AfterSeqQuery,
+    AssignIn,
+    CancelIn,
+    CreateOrder,
+    Messages,
+    NoBody,
+    OrderListQuery,
+    OrderOut,
+    OrderPage,
+    QuoteIn,
+    Timeline,
+)
+
+router = Router("orders")
+
+
+async def actor_of(hub, me: Principal) -> dict:
+    """The caller as the order actors see it (providers carry their provider id)."""
+    actor = me.as_actor()
+    if me.role == "provider":
+        actor["providerId"] = await hub.provider_id(me.user_id)
+    return actor
+
+
+async def visible_order(hub, me: Principal, order_id: int) -> dict:
+    """The order row if the caller is a party to it (or staff); else 404, never 403."""
+    row = await store.load(hub.db, order_id)
+    if row is None:
+        raise NotFound("no such order")
+    if me.is_staff or (me.role == "customer" and row["customer_id"] == me.user_id):
+        return row
+    if me.role == "provider":
+        pid = await hub.provider_id(me.user_id)
+        if pid is not None and pid in (row["provider_id"], row["offered_provider_id"]):
+            return row
+    raise NotFound("no such order")
+
+
+def raise_for(answer: dict) -> dict:
+    if not answer["ok"]:
+        err = answer["error"]
+        raise ApiError(err["message"], err["code"], answer.get("status", 409))
+    return answer
+
+
+@router.route(
+    "POST", "/api/orders", roles=("customer",), body=CreateOrder, response=OrderOut, status=201
+)
+async def create_order(call: Call):
+    """Place an order; an `Idempotency-Key` header makes retries create nothing new."""
+    hub, b, me = call.hub, call.body, call.me
+    idem = call.request.headers.get("idempotency-key")
+    if idem is not None and not (1 <= len(idem) <= 128):
+        raise Invalid("Idempotency-Key: 1 to 128 characters", fields=[{"field": "Idempotency-Key"}])
+    if idem:
+        found = await hub.db.fetch_one(
+            "SELECT resource_id FROM idempotency_keys WHERE user_id = %s AND scope = 'order'"
+            " AND idem_key = %s",
+            (me.user_id, idem),
+        )
+        if found:
+            return store.order_json(await store.load(hub.db, found["resource_id"])), 200
+    await hub.limiter.hit(f"order:{me.user_id}", hub.limits.orders_per_min)
+    service = await hub.db.fetch_one(
+        "SELECT * FROM services WHERE id = %s AND active", (b.service_id,)
+    )
+    if service is None:
+        raise Invalid("serviceId: no such service", fields=[{"field": "serviceId"}])
+    area = await hub.area_at(b.lat, b.lng)
+    if area is False:
+        raise Invalid(
+            "lat/lng: outside our service areas",
+            "out_of_area",
+            fields=[{"field": "lat"}, {"field": "lng"}],
+        )
+    if b.dispatch_mode == "direct":
+        await _check_direct_provider(hub, b.provider_id, b.service_id)
+    enc, lookup, masked = hub.vault.seal(b.contact_phone)
+    now = utcnow()
+    order_no = now.strftime("OH%Y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+    try:
+        async with hub.db.transaction() as cur:
+            await cur.execute(
+                "INSERT INTO orders (order_no, customer_id, service_id, area_id, dispatch_mode,"
+                " urgency, offered_provider_id, seq, address, district, lat, lng, description,"
+                " contact_name, contact_phone_enc, contact_phone_hash, contact_phone_masked,"
+                " images, scheduled_at, estimated_amount, expires_at, created_at, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                " %s, %s, %s, %s, %s, %s)",
+                (
+                    order_no,
+                    me.user_id,
+                    b.service_id,
+                    area["id"] if area else None,
+                    b.dispatch_mode,
+                    b.urgency,
+                    b.provider_id,
+                    b.address,
+                    area["name"] if area else "",
+                    b.lat,
+                    b.lng,
+                    b.description,
+                    b.contact_name,
+                    enc,
+                    lookup,
+                    masked,
+                    orjson.dumps(b.images).decode(),
+                    b.scheduled_at.replace(tzinfo=None) if b.scheduled_at else None,
+                    service["base_price"],
+                    now + timedelta(seconds=hub.settings.order_expiry_s),
+                    now,
+                    now,
+                ),
+            )
+            order_id = cur.lastrowid
+            await cur.execute(
+                "INSERT INTO order_events (order_id, seq, status, action, by_role, by_user_id,"
+                " detail, created_at) VALUES (%s, 1, 'pending', 'create', 'customer', %s, %s, %s)",
+                (
+                    order_id,
+                    me.user_id,
+                    orjson.dumps(
+                        {"dispatchMode": b.dispatch_mode, "providerId": b.provider_id}
+                    ).decode(),
+                    now,
+                ),
+            )
+            if idem:
+                await cur.execute(
+                    "INSERT INTO idempotency_keys (user_id, scope, idem_key, resource_id)"
+                    " VALUES (%s, 'order', %s, %s)",
+                    (me.user_id, idem, order_id),
+                )
+    except Exception as exc:
+        if idem and is_duplicate(exc):  # the same key raced in: answer with its order
+            found = await hub.db.fetch_one(
+                "SELECT resource_id FROM idempotency_keys WHERE user_id = %s AND scope = 'order'"
+                " AND idem_key = %s",
+                (me.user_id, idem),
+            )
+            return store.order_json(await store.load(hub.db, found["resource_id"])), 200
+        raise
+    await hub.actors.order_activate(order_id)
+    return store.order_json(await store.load(hub.db, order_id))
+
+
+async def _check_direct_provider(hub, provider_id: int, service_id: int) -> None:
+    row = await hub.db.fetch_one(
+        "SELECT skills, verification FROM providers WHERE id = %s", (provider_id,)
+    )
+    if row is None or row["verification"] != "approved":
+        raise Invalid("providerId: no such approved provider", fields=[{"field": "providerId"}])
+    if service_id not in orjson.loads(row["skills"]):
+        raise Invalid(
+            "providerId: this provider does not offer that service",
+            fields=[{"field": "providerId"}],
+        )
+
+
+@router.route("GET", "/api/orders", roles=ROLES, query=OrderListQuery, response=OrderPage)
+async def list_orders(call: Call):
+    """A customer's own orders, a provider's assigned ones, or (staff) all; newest first."""
+    hub, q, me = call.hub, call.query, call.me
+    where, args = [], []
+    if me.role == "customer":
+        where.append("customer_id = %s")
+        args.append(me.user_id)
+    elif me.role == "provider":
+        where.append("provider_id = %s")
+        args.append(await hub.provider_id(me.user_id) or 0)
+    if q.status:
+        where.append("status = %s")
+        args.append(q.status)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    total = await hub.db.fetch_one(f"SELECT COUNT(*) AS n FROM orders {clause}", args)
+    rows = await hub.db.fetch_all(
+        f"SELECT * FROM orders {clause} ORDER BY id DESC LIMIT %s OFFSET %s",
+        [*args, q.limit, (q.page - 1) * q.limit],
+    )
+    return {"items": [store.order_json(r) for r in rows], "total": total["n"]}
+
+
+@router.route("GET", "/api/orders/{id:int}", roles=ROLES, response=OrderOut)
+async def get_order(call: Call):
+    """One order, if it is yours (or you are staff)."""
+    return store.order_json(await visible_order(call.hub, call.me, call.path["id"]))
+
+
+@router.route("GET", "/api/orders/{id:int}/timeline", roles=ROLES, response=Timeline)
+async def order_timeline(call: Call):
+    """Every status event of the order, in seq order."""
+    row = await visible_order(call.hub, call.me, call.path["id"])
+    return {"items": await store.timeline(call.hub.db, row["id"])}
+
+
+@router.route(
+    "GET", "/api/orders/{id:int}/messages", roles=ROLES, query=AfterSeqQuery, response=Messages
+)
+async def order_messages(call: Call):
+    """The order's chat after `afterSeq`, in seq order."""
+    row = await visible_order(call.hub, call.me, call.path["id"])
+    return {
+        "items": await store.messages_after(
+            call.hub.db, row["id"], call.query.after_seq, call.query.limit
+        )
+    }
+
+
+_BODIES = {"quote": QuoteIn, "cancel": CancelIn, "assign": AssignIn}
+
+
+def _roles_for(action: str) -> tuple[str, ...]:
+    roles = set()
+    for (_status, name), rule in TABLE.items():
+        if name == action:
+            roles |= rule.roles
+    return tuple(sorted(roles & set(ROLES)))
+
+
+def _action_handler(action: str):
+    async def move(call: Call):
+        hub = call.hub
+        actor = await actor_of(hub, call.me)
+        if call.me.role == "provider" and actor.get("providerId") is None:
+            raise Forbidden("apply as a provider first", "not_a_provider")
+        args = call.body.model_dump(by_alias=True) if call.body is not None else {}
+        answer = raise_for(await hub.actors.order_command(call.path["id"], action, actor, args))
+        return answer["order"]
+
+    move.__name__ = f"order_{action.replace('-', '_')}"
+    move.__doc__ = f"Order action `{action}` (see the state machine in CONTRACT §5)."
+    return move
+
+
+for _action in sorted(CLIENT_ACTIONS):
+    router.route(
+        "POST",
+        f"/api/orders/{{id:int}}/{_action}",
+        roles=_roles_for(_action),
+        body=_BODIES.get(_action, NoBody),
+        response=OrderOut,
+    )(_action_handler(_action))

@@ -1,0 +1,48 @@
+"""`python -m sandbox`: serve the WeChat sandbox with uvicorn."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from types import FrameType
+
+import uvicorn
+
+from sandbox.app import create_app
+
+# The hub's adapter (adapters/wechat.py) reads the same variables with the same defaults.
+DEFAULT_APPID = "wx5a4d0c0ffee0hub1"
+DEFAULT_SECRET = "sandbox-app-secret-change-me"
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            # The bound port, not the configured one, so that port 0 works too.
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            print(f"WeChat sandbox listening on http://{netloc}", flush=True)
+
+
+def main() -> None:
+    # uvicorn shuts down gracefully, restores these handlers and re-raises the signal:
+    # they turn it into exit status 0 instead of a death by signal.
+    signal.signal(signal.SIGINT, _exit_cleanly)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    host = os.environ.get("WECHAT_SANDBOX_HOST", "127.0.0.1")
+    port = int(os.environ.get("WECHAT_SANDBOX_PORT", "8100"))
+    app = create_app(
+        os.environ.get("WECHAT_APPID", DEFAULT_APPID),
+        os.environ.get("WECHAT_SECRET", DEFAULT_SECRET),
+    )
+    _Server(uvicorn.Config(app, host=host, port=port, lifespan="off")).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The WeChat sandbox: one Starlette app mounting one module per WeChat product."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sandbox.login import LoginProduct
+
+
+class _CountRequests:
+    """Counts requests per path, so tests can assert how often a client called WeChat."""
+
+    def __init__(self, app: ASGIApp, counts: Counter[str]) -> None:
+        self.app = app
+        self.counts = counts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/sandbox/"):
+            self.counts[scope["path"]] += 1
+        await self.app(scope, receive, send)
+
+
+def create_app(appid: str, secret: str) -> Starlette:
+    counts: Counter[str] = Counter()
+    login = LoginProduct(appid, secret)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def stats(request: Request) -> JSONResponse:
+        return JSONResponse({"requests": dict(counts)})
+
+    routes = [
+        Route("/sandbox/health", health, methods=["GET"]),
+        Route("/sandbox/stats", stats, methods=["GET"]),
+        *login.routes,
+    ]
+    app = Starlette(routes=routes)
+    app.add_middleware(_CountRequests, counts=counts)
+    return app

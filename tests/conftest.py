@@ -1,0 +1,408 @@
+"""Shared fixtures: the real MariaDB, Redis, a Ray head, the WeChat sandbox and hub processes.
+
+Everything runs as real processes on real ports; the database is a throw-away one
+(MYSQL_URL's database is dropped and recreated per session, never `orderhub`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pymysql
+import pytest
+import redis as redis_sync
+import socketio
+
+from adapters.mysql import MysqlDsn
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+MYSQL_URL = os.environ.get("MYSQL_URL", "mysql://root@127.0.0.1:3306/orderhub_test")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+ADMIN_PASSWORD = "test-admin-pw-1"
+
+if MysqlDsn.parse(MYSQL_URL).database == "orderhub":
+    raise SystemExit("tests refuse to run against the demo database `orderhub`")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout} s")
+
+
+def spawn(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 20) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    """Logs of every process the tests start; kept after the run for post-mortems."""
+    path = Path(tempfile.mkdtemp(prefix="orderhub-tests-"))
+    print(f"\n[tests] process logs in {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def clean_stores():
+    """A fresh test database and Redis db for the session."""
+    dsn = MysqlDsn.parse(MYSQL_URL)
+    conn = pymysql.connect(**dsn.connect_kwargs(with_db=False), autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{dsn.database}`")
+    conn.close()
+    redis_sync.from_url(REDIS_URL).flushdb()
+
+
+@pytest.fixture(scope="session")
+def ray_head(workdir):
+    """One Ray head for the whole session (Ray's testing advice); hubs join it."""
+    port = free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    proc = spawn(
+        [
+            str(Path(PY).with_name("ray")),
+            "start",
+            "--head",
+            "--block",
+            f"--port={port}",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={workdir / 'ray'}",
+        ],
+        env,
+        workdir / "ray.log",
+    )
+    address = f"127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ray head exited: see {workdir / 'ray.log'}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.5)
+    time.sleep(2)
+    yield address
+    stop(proc, signal.SIGTERM, 30)
+
+
+@pytest.fixture(scope="session")
+def sandbox(workdir):
+    port = free_port()
+    env = {**os.environ, "WECHAT_SANDBOX_PORT": str(port)}
+    proc = spawn([PY, "-m", "sandbox"], env, workdir / "sandbox.log")
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/sandbox/health", 30, proc)
+    yield base
+    stop(proc)
+
+
+@dataclass
+class HubProc:
+    url: str
+    port: int
+    proc: subprocess.Popen
+    env: dict
+    log: Path
+
+    def kill(self) -> None:
+        stop(self.proc, signal.SIGKILL)
+
+    def restart(self) -> None:
+        self.kill()
+        self.proc = spawn([PY, "-m", "hub"], self.env, self.log)
+        wait_http(f"{self.url}/api/ready", 120, self.proc)
+
+
+@pytest.fixture(scope="session")
+def hub_factory(clean_stores, ray_head, sandbox, workdir):
+    started: list[HubProc] = []
+
+    def start(**overrides) -> HubProc:
+        port = free_port()
+        env = {
+            **os.environ,
+            "MYSQL_URL": MYSQL_URL,
+            "REDIS_URL": REDIS_URL,
+            "RAY_ADDRESS": ray_head,
+            "RAY_AUTH_MODE": "disabled",
+            "HUB_PORT": str(port),
+            "WECHAT_API_BASE": sandbox,
+            "ORDERHUB_STATE_DIR": str(workdir / "state"),
+            "HUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "HUB_LOGIN_PER_MIN": "100000",
+            "HUB_ORDERS_PER_MIN": "1000",
+            "PYTHONUNBUFFERED": "1",
+            **{k: str(v) for k, v in overrides.items()},
+        }
+        log = workdir / f"hub-{port}.log"
+        proc = spawn([PY, "-m", "hub"], env, log)
+        hub = HubProc(f"http://127.0.0.1:{port}", port, proc, env, log)
+        started.append(hub)
+        wait_http(f"{hub.url}/api/ready", 120, proc)
+        return hub
+
+    yield start
+    for hub in started:
+        stop(hub.proc)
+
+
+@pytest.fixture(scope="session")
+def hub(hub_factory) -> HubProc:
+    return hub_factory()
+
+
+# --- clients -------------------------------------------------------------------------------------
+
+
+class Api:
+    """A thin JSON client of one hub, as a given user."""
+
+    def __init__(self, base: str, token: str | None = None):
+        self.base = base
+        self.token = token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.AsyncClient(base_url=base, headers=headers, timeout=60)
+
+    async def call(self, method: str, path: str, json=None, **kw) -> httpx.Response:
+        return await self.http.request(method, path, json=json, **kw)
+
+    async def ok(self, method: str, path: str, json=None, status: int | None = None, **kw):
+        r = await self.call(method, path, json, **kw)
+        assert r.status_code < 300 if status is None else r.status_code == status, (
+            f"{method} {path} → {r.status_code} {r.text}"
+        )
+        return r.json()
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+@dataclass
+class User:
+    api: Api
+    user_id: int
+    role: str
+    provider_id: int | None = None
+
+    @property
+    def token(self) -> str:
+        return self.api.token
+
+
+class World:
+    """Makes customers, approved providers and staff against a hub."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self._admin: Api | None = None
+        self.services: list[dict] = []
+        self.clients: list = []
+
+    async def admin(self) -> Api:
+        if self._admin is None:
+            anon = Api(self.base)
+            body = await anon.ok(
+                "POST", "/api/auth/login", {"username": "admin", "password": ADMIN_PASSWORD}
+            )
+            await anon.close()
+            self._admin = Api(self.base, body["token"])
+        return self._admin
+
+    async def login(self, name: str, role: str = "customer") -> User:
+        anon = Api(self.base)
+        body = await anon.ok(
+            "POST", "/api/auth/wechat-login", {"code": f"sandbox-{name}", "role": role}
+        )
+        await anon.close()
+        return User(Api(self.base, body["token"]), body["user"]["id"], body["user"]["role"])
+
+    async def ensure_catalog(self) -> list[dict]:
+        if not self.services:
+            admin = await self.admin()
+            anon = Api(self.base)
+            self.services = await anon.ok("GET", "/api/services")
+            if not self.services:
+                for i, cat in enumerate(["electrical", "plumbing", "cleaning", "appliance"]):
+                    await admin.ok(
+                        "POST",
+                        "/api/admin/services",
+                        {
+                            "category": cat,
+                            "name": f"svc-{i}",
+                            "basePrice": 5000 + i,
+                            "durationMin": 60,
+                        },
+                    )
+                self.services = await anon.ok("GET", "/api/services")
+            areas = await anon.ok("GET", "/api/areas")
+            if not areas:
+                await admin.ok(
+                    "POST",
+                    "/api/admin/areas",
+                    {
+                        "name": "test-haikou",
+                        "city": "海口",
+                        "centerLat": 20.03,
+                        "centerLng": 110.3,
+                        "boundary": [[19.8, 110.0], [19.8, 110.6], [20.3, 110.6], [20.3, 110.0]],
+                    },
+                )
+                areas = await anon.ok("GET", "/api/areas")
+            self.areas = areas
+            await anon.close()
+        return self.services
+
+    async def customer(self, name: str | None = None) -> User:
+        return await self.login(name or f"c-{uuid.uuid4().hex[:10]}", "customer")
+
+    async def provider(self, name: str | None = None, approve: bool = True) -> User:
+        services = await self.ensure_catalog()
+        user = await self.login(name or f"p-{uuid.uuid4().hex[:10]}", "provider")
+        body = await user.api.ok(
+            "POST",
+            "/api/providers/apply",
+            {
+                "name": "师傅",
+                "skills": [s["id"] for s in services],
+                "certificateNo": uuid.uuid4().hex[:12],
+                "certificateType": "low_voltage",
+                "serviceAreas": [a["id"] for a in self.areas],
+            },
+        )
+        user.provider_id = body["providerId"]
+        if approve:
+            admin = await self.admin()
+            await admin.ok(
+                "POST",
+                f"/api/admin/providers/{user.provider_id}/verify",
+                {"approved": True, "note": "ok"},
+            )
+        return user
+
+    async def order(self, customer: User, lat=20.03, lng=110.3, **extra) -> dict:
+        services = await self.ensure_catalog()
+        body = {
+            "serviceId": services[0]["id"],
+            "address": "海口市美兰区人民大道 58 号",
+            "lat": lat,
+            "lng": lng,
+            "description": "跳闸",
+            "contactName": "王女士",
+            "contactPhone": "13800138000",
+            "urgency": "normal",
+            "dispatchMode": "grab",
+            **extra,
+        }
+        return await customer.api.ok("POST", "/api/orders", body, status=201)
+
+    async def socket(self, user: User, hub_url: str | None = None) -> Socket:
+        sock = Socket()
+        await sock.connect(hub_url or self.base, user.token)
+        self.clients.append(sock)
+        return sock
+
+    async def close(self) -> None:
+        for sock in self.clients:
+            await sock.close()
+        if self._admin:
+            await self._admin.close()
+
+
+class Socket:
+    """A real python-socketio client that records every event it receives."""
+
+    def __init__(self):
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: list[tuple[str, dict]] = []
+        self._waiters: list = []
+        self.sio.on("*", self._on_any)
+
+    async def _on_any(self, event, data=None):
+        self.events.append((event, data))
+        for waiter in list(self._waiters):
+            cond, fut = waiter
+            if not fut.done() and cond(event, data):
+                fut.set_result(data)
+
+    async def connect(self, base: str, token: str) -> None:
+        await self.sio.connect(
+            base, auth={"token": token}, transports=["websocket"], wait_timeout=20
+        )
+
+    async def call(self, event: str, data=None, timeout: float = 30):
+        return await self.sio.call(event, data if data is not None else {}, timeout=timeout)
+
+    def of(self, event: str, **match) -> list[dict]:
+        return [
+            d for e, d in self.events if e == event and all(d.get(k) == v for k, v in match.items())
+        ]
+
+    async def wait_for(self, event: str, timeout: float = 15, **match) -> dict:
+        found = self.of(event, **match)
+        if found:
+            return found[0]
+        fut = asyncio.get_running_loop().create_future()
+        waiter = (lambda e, d: e == event and all(d.get(k) == v for k, v in match.items()), fut)
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self._waiters.remove(waiter)
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+@pytest.fixture
+async def world(hub):
+    w = World(hub.url)
+    yield w
+    await w.close()
