@@ -61,7 +61,10 @@ def validation_message(exc: ValidationError) -> tuple[str, list[dict]]:
     fields = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = ".".join(str(p) for p in err["loc"]) or "body"
-        fields.append({"field": loc, "message": err["msg"]})
+        message = err["msg"]
+        if loc == "body" and err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+            message = "send a JSON object"
+        fields.append({"field": loc, "message": message})
     first = fields[0] if fields else {"field": "body", "message": "invalid"}
     return f"{first['field']}: {first['message']}", fields
 

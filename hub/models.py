@@ -11,8 +11,10 @@ from pydantic.alias_generators import to_camel
 Str64 = Annotated[str, Field(min_length=1, max_length=64)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lng = Annotated[float, Field(ge=-180, le=180)]
-Id = Annotated[int, Field(ge=1, le=2**62)]
-Fen = Annotated[int, Field(ge=0, le=10_000_000)]
+Id = Annotated[int, Field(ge=1, le=2**62, strict=True)]
+Fen = Annotated[int, Field(ge=0, le=10_000_000, strict=True)]
+StrictBool = Annotated[bool, Field(strict=True)]
+Category = Annotated[str, Field(min_length=1, max_length=32)]
 Phone = Annotated[str, Field(pattern=r"^1[3-9]\d{9}$", description="CN mobile, 11 digits")]
 
 ORDER_STATUSES = (
@@ -81,7 +83,7 @@ class MeOut(Out):
 
 
 class ServiceIn(In):
-    category: Str64
+    category: Category
     name: Str64
     description: Annotated[str, Field(max_length=500)] = ""
     base_price: Fen
@@ -89,12 +91,12 @@ class ServiceIn(In):
 
 
 class ServicePatch(In):
-    category: Str64 | None = None
+    category: Category | None = None
     name: Str64 | None = None
     description: Annotated[str, Field(max_length=500)] | None = None
     base_price: Fen | None = None
     duration_min: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class ServiceOut(Out):
@@ -121,7 +123,7 @@ class AreaPatch(In):
     center_lat: Lat | None = None
     center_lng: Lng | None = None
     boundary: Annotated[list[tuple[Lat, Lng]], Field(min_length=3, max_length=200)] | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class AreaOut(Out):
@@ -150,7 +152,7 @@ class ProviderApply(In):
 
 
 class ProviderVerify(In):
-    approved: bool
+    approved: StrictBool
     note: Annotated[str, Field(max_length=500)] = ""
 
 
@@ -208,7 +210,7 @@ class OrderListQuery(In):
 
 
 class QuoteIn(In):
-    amount: Annotated[int, Field(ge=1, le=10_000_000)]
+    amount: Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
 
 
 class CancelIn(In):

@@ -94,7 +94,9 @@ class Realtime:
         try:
             me = self.hub.tokens.verify(token)
         except ApiError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(exc.body()["error"]) from None
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.message, exc.body()["error"]
+            ) from None
         pid = await self.hub.provider_id(me.user_id) if me.role == "provider" else None
         await self.sio.save_session(sid, {"me": me, "pid": pid, "chat": []})
         await self.sio.enter_room(sid, f"user:{me.user_id}")
@@ -104,7 +106,7 @@ class Realtime:
             await self.sio.enter_room(sid, "staff")
 
     def _guarded(self, handler):
-        async def run(sid, data=None):
+        async def run(sid, data=None, *_extra):
             try:
                 session = await self.sio.get_session(sid)
                 return await handler(sid, session, data)

@@ -182,6 +182,9 @@ def hub_factory(clean_stores, ray_head, sandbox, workdir):
             **{k: str(v) for k, v in overrides.items()},
         }
         log = workdir / f"hub-{port}.log"
+        if not started:
+            subprocess.run([PY, "-m", "hub", "seed"], env=env, cwd=ROOT, check=True,
+                           stdout=log.open("ab"), stderr=subprocess.STDOUT)
         proc = spawn([PY, "-m", "hub"], env, log)
         hub = HubProc(f"http://127.0.0.1:{port}", port, proc, env, log)
         started.append(hub)
@@ -264,38 +267,11 @@ class World:
         return User(Api(self.base, body["token"]), body["user"]["id"], body["user"]["role"])
 
     async def ensure_catalog(self) -> list[dict]:
+        """The demo catalog and areas (`python -m hub seed` ran before the first hub)."""
         if not self.services:
-            admin = await self.admin()
             anon = Api(self.base)
             self.services = await anon.ok("GET", "/api/services")
-            if not self.services:
-                for i, cat in enumerate(["electrical", "plumbing", "cleaning", "appliance"]):
-                    await admin.ok(
-                        "POST",
-                        "/api/admin/services",
-                        {
-                            "category": cat,
-                            "name": f"svc-{i}",
-                            "basePrice": 5000 + i,
-                            "durationMin": 60,
-                        },
-                    )
-                self.services = await anon.ok("GET", "/api/services")
-            areas = await anon.ok("GET", "/api/areas")
-            if not areas:
-                await admin.ok(
-                    "POST",
-                    "/api/admin/areas",
-                    {
-                        "name": "test-haikou",
-                        "city": "海口",
-                        "centerLat": 20.03,
-                        "centerLng": 110.3,
-                        "boundary": [[19.8, 110.0], [19.8, 110.6], [20.3, 110.6], [20.3, 110.0]],
-                    },
-                )
-                areas = await anon.ok("GET", "/api/areas")
-            self.areas = areas
+            self.areas = await anon.ok("GET", "/api/areas")
             await anon.close()
         return self.services
 
@@ -358,11 +334,20 @@ class World:
 class Socket:
     """A real python-socketio client that records every event it receives."""
 
-    def __init__(self):
+    def __init__(self, heartbeat_s: float | None = 10):
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: list[tuple[str, dict]] = []
         self._waiters: list = []
         self.sio.on("*", self._on_any)
+        self.heartbeat_s = heartbeat_s
+        self._beat: asyncio.Task | None = None
+
+    async def _heartbeats(self) -> None:
+        # Like a real app: without heartbeats an online provider is swept offline.
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            if self.sio.connected:
+                await self.sio.emit("heartbeat", {})
 
     async def _on_any(self, event, data=None):
         self.events.append((event, data))
@@ -375,6 +360,8 @@ class Socket:
         await self.sio.connect(
             base, auth={"token": token}, transports=["websocket"], wait_timeout=20
         )
+        if self.heartbeat_s:
+            self._beat = asyncio.create_task(self._heartbeats())
 
     async def call(self, event: str, data=None, timeout: float = 30):
         return await self.sio.call(event, data if data is not None else {}, timeout=timeout)
@@ -397,6 +384,8 @@ class Socket:
             self._waiters.remove(waiter)
 
     async def close(self) -> None:
+        if self._beat:
+            self._beat.cancel()
         if self.sio.connected:
             await self.sio.disconnect()
 

@@ -7,7 +7,7 @@ import orjson
 from adapters.mysql import is_duplicate
 from hub.api import Call, Router
 from hub.audit import audit
-from hub.errors import Conflict, NotFound
+from hub.errors import Conflict, Invalid, NotFound
 from hub.models import AreaIn, AreaOut, AreaPatch, ServiceIn, ServiceOut, ServicePatch
 
 router = Router("catalog")
@@ -144,6 +144,11 @@ async def _patch(call: Call, table: str, row_id: int, patch, columns: dict) -> N
         return
     sets, args = [], []
     for key, value in changes.items():
+        if value is None:
+            field = key.split("_")[0] + "".join(w.title() for w in key.split("_")[1:])
+            raise Invalid(
+                f"{field}: may not be null; leave it out to keep it", fields=[{"field": field}]
+            )
         sets.append(f"{columns[key]} = %s")
         args.append(orjson.dumps(value).decode() if isinstance(value, list) else value)
     try:
