@@ -129,6 +129,13 @@ class ActorClient:
 
     # --- health -------------------------------------------------------------------------------
 
+    async def hosts(self) -> list[dict]:
+        """What each sharded host holds (pid, entity counts), for staff and crash drills."""
+        handles = [await self.placement.handle("order", i) for i in range(self.placement.hosts)]
+        if self.placement.policy != "sharded":
+            return []
+        return list(await asyncio.gather(*[h.ping.remote() for h in handles]))
+
     async def ping(self) -> bool:
         try:
             if self.placement.policy == "sharded":

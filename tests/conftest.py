@@ -87,14 +87,18 @@ def workdir():
     return path
 
 
-@pytest.fixture(scope="session")
-def clean_stores():
-    """A fresh test database and Redis db for the session."""
-    dsn = MysqlDsn.parse(MYSQL_URL)
+def _drop_database(url: str) -> None:
+    dsn = MysqlDsn.parse(url)
     conn = pymysql.connect(**dsn.connect_kwargs(with_db=False), autocommit=True)
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{dsn.database}`")
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def clean_stores():
+    """A fresh test database and Redis db for the session."""
+    _drop_database(MYSQL_URL)
     redis_sync.from_url(REDIS_URL).flushdb()
 
 
@@ -163,6 +167,7 @@ class HubProc:
 @pytest.fixture(scope="session")
 def hub_factory(clean_stores, ray_head, sandbox, workdir):
     started: list[HubProc] = []
+    seeded: set[str] = set()
 
     def start(**overrides) -> HubProc:
         port = free_port()
@@ -182,9 +187,19 @@ def hub_factory(clean_stores, ray_head, sandbox, workdir):
             **{k: str(v) for k, v in overrides.items()},
         }
         log = workdir / f"hub-{port}.log"
-        if not started:
-            subprocess.run([PY, "-m", "hub", "seed"], env=env, cwd=ROOT, check=True,
-                           stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        if env["MYSQL_URL"] not in seeded:  # a database of its own: start it empty
+            seeded.add(env["MYSQL_URL"])
+            if env["MYSQL_URL"] != MYSQL_URL:
+                _drop_database(env["MYSQL_URL"])
+                redis_sync.from_url(env["REDIS_URL"]).flushdb()
+            subprocess.run(
+                [PY, "-m", "hub", "seed"],
+                env=env,
+                cwd=ROOT,
+                check=True,
+                stdout=log.open("ab"),
+                stderr=subprocess.STDOUT,
+            )
         proc = spawn([PY, "-m", "hub"], env, log)
         hub = HubProc(f"http://127.0.0.1:{port}", port, proc, env, log)
         started.append(hub)
@@ -257,6 +272,11 @@ class World:
             await anon.close()
             self._admin = Api(self.base, body["token"])
         return self._admin
+
+    async def admin_user(self) -> User:
+        api = await self.admin()
+        me = await api.ok("GET", "/api/me")
+        return User(api, me["user"]["id"], "admin")
 
     async def login(self, name: str, role: str = "customer") -> User:
         anon = Api(self.base)

@@ -44,6 +44,12 @@ async def ready(call: Call):
     return {"status": "ready", "checks": checks}
 
 
+@router.route("GET", "/api/admin/hosts", roles=("dispatcher", "admin"))
+async def hosts(call: Call):
+    """The Ray host actors: process id, entities held, start time."""
+    return {"placement": call.hub.settings.placement, "items": await call.hub.actors.hosts()}
+
+
 @router.route("GET", "/api/openapi.json")
 async def openapi(call: Call):
     """This API as an OpenAPI 3.1 document, generated from the endpoint declarations."""
