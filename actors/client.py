@@ -131,20 +131,18 @@ class ActorClient:
 
     async def hosts(self) -> list[dict]:
         """What each sharded host holds (pid, entity counts), for staff and crash drills."""
-        handles = [await self.placement.handle("order", i) for i in range(self.placement.hosts)]
         if self.placement.policy != "sharded":
             return []
+        handles = [await self.placement.handle("order", i) for i in range(self.placement.hosts)]
         return list(await asyncio.gather(*[h.ping.remote() for h in handles]))
 
     async def ping(self) -> bool:
         try:
-            if self.placement.policy == "sharded":
-                handles = [
-                    await self.placement.handle("order", i) for i in range(self.placement.hosts)
-                ]
-                await asyncio.wait_for(asyncio.gather(*[h.ping.remote() for h in handles]), 10)
-            else:
-                await asyncio.wait_for(asyncio.to_thread(ray.cluster_resources), 10)
+            async with asyncio.timeout(10):
+                if self.placement.policy == "sharded":
+                    await self.hosts()
+                else:
+                    await asyncio.to_thread(ray.cluster_resources)
             self.ray_ok = True
         except Exception as exc:
             log.warning("ray ping failed: %r", exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from hub.config import Settings
@@ -40,14 +41,25 @@ def serve(settings: Settings) -> None:
         f"  (health /api/health, OpenAPI /api/openapi.json)",
         flush=True,
     )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
+    # Ray put its own SIGTERM handler in; uvicorn re-raises the signal to the handler it found
+    # once it has shut down. Make that a KeyboardInterrupt so Ray is shut down here, cleanly.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        import ray
+
+        ray.shutdown()  # an embedded Ray goes with the hub; a joined cluster stays up
+        print("[orderhub] hub stopped", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

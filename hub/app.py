@@ -118,6 +118,7 @@ def create_app(settings: Settings, actors: ActorClient) -> socketio.ASGIApp:
         finally:
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await hub.db.close()
             await hub.redis.aclose()
 
