@@ -8,7 +8,7 @@ import os
 import uuid
 
 import ray
-from ray.exceptions import RayActorError
+from ray.exceptions import RayActorError, RayError
 
 from actors.placement import NAMESPACE, Placement
 from actors.results import fail
@@ -57,12 +57,15 @@ class ActorClient:
                 return None
             try:
                 return await asyncio.wait_for(getattr(handle, method).remote(*args), CALL_TIMEOUT_S)
-            except (RayActorError, TimeoutError) as exc:
+            except (RayActorError, TimeoutError) as exc:  # the host died or hangs: retry once
                 self.placement.forget(kind, entity_id)
                 if attempt == 2:
                     log.warning("%s %s.%s failed: %r", kind, entity_id, method, exc)
                     return fail(503, "unavailable", "the order service is restarting; retry")
                 await asyncio.sleep(0.5)
+            except RayError as exc:  # a bug inside the actor: answer, don't crash the caller
+                log.error("%s %s.%s raised: %s", kind, entity_id, method, exc)
+                return fail(500, "internal", "internal error; it has been logged")
         return None
 
     # --- orders -----------------------------------------------------------------------------

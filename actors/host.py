@@ -12,6 +12,7 @@ import os
 import time
 
 import ray
+from ray.exceptions import RayActorError
 
 from actors import geo
 from actors.emit import Emitter, channel_for
@@ -119,7 +120,11 @@ class EntityHost:
         handle = await self.placement.handle("provider", pid)
         if handle is None:
             return await self._absent_provider(method)
-        return await handle.provider_message.remote(pid, method, *args)
+        try:
+            return await handle.provider_message.remote(pid, method, *args)
+        except RayActorError:
+            self.placement.forget("provider", pid)
+            return fail(503, "unavailable", "the provider's host is restarting; retry")
 
     def retire_order(self, oid: int) -> None:
         self.orders.pop(oid, None)

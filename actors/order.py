@@ -50,9 +50,10 @@ class OrderActor:
 
     async def start(self, fresh: bool) -> None:
         """Arm timers and dispatch; `fresh` for a new order, else a reload after a restart."""
+        # Who had the offer: losers of a grab get `already_taken`, even after a restart.
+        self.offered = {int(p) for p in await self.env.redis.smembers(geo.offered_key(self.id))}
         if self.status != "pending":
             return
-        self.offered = {int(p) for p in await self.env.redis.smembers(geo.offered_key(self.id))}
         expires_at = self.row["expires_at"]
         if expires_at is not None:
             delay = (expires_at - utcnow()).total_seconds()
@@ -338,17 +339,22 @@ class OrderActor:
             public = {k: v for k, v in payload.items() if k != "expiresAtTs"}
             await self.env.emit("order.offer", public, f"provider:{pid}")
 
+    async def _nearby(self, count: int) -> list[tuple[int, float]]:
+        """Eligible providers (online, approved, with the skill and room) nearest first."""
+        row = self.row
+        return await geo.nearest(
+            self.env.redis,
+            row["service_id"],
+            row["lat"],
+            row["lng"],
+            self.env.settings.grab_radius_m,
+            count,
+        )
+
     async def _offer_round(self) -> None:
         """Grab mode: offer to every eligible provider nearby, again every offer TTL."""
         s = self.env.settings
-        hits = await geo.nearest(
-            self.env.redis,
-            self.row["service_id"],
-            self.row["lat"],
-            self.row["lng"],
-            s.grab_radius_m,
-            s.max_offers,
-        )
+        hits = await self._nearby(s.max_offers)
         self.offered.update(pid for pid, _ in hits)
         if hits:
             await self._send_offers(hits, s.offer_ttl_s)
@@ -369,14 +375,7 @@ class OrderActor:
     async def _offer_next(self) -> None:
         """Auto mode: the nearest eligible provider not tried yet gets the offer."""
         s = self.env.settings
-        hits = await geo.nearest(
-            self.env.redis,
-            self.row["service_id"],
-            self.row["lat"],
-            self.row["lng"],
-            s.grab_radius_m,
-            len(self.tried) + 10,
-        )
+        hits = await self._nearby(len(self.tried) + 10)
         for pid, _dist in hits:
             if pid in self.tried:
                 continue
