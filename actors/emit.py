@@ -35,10 +35,36 @@ def rooms(
 
 
 class Emitter:
-    def __init__(self, redis_url: str, channel: str):
+    def __init__(self, redis_url: str, channel: str, redis):
         self._mgr = socketio.AsyncRedisManager(
             redis_url, channel=channel, write_only=True, json=jsonio
         )
+        self._channel = channel
+        self._redis = redis
 
     async def emit(self, event: str, data: dict, to: list[str] | str) -> None:
         await self._mgr.emit(event, data, to=to, namespace="/")
+
+    def add_to(self, pipe, events: list[tuple[str, dict, list[str] | str]]) -> None:
+        """Queue events on a Redis pipeline: many events, one round trip.
+
+        Publishes the message python-socketio's pub/sub manager publishes for one emit
+        (python-socketio 5.x format; the hubs' managers decode it as their own).
+        """
+        for event, data, to in events:
+            pipe.publish(
+                self._channel,
+                jsonio.dumps(
+                    {
+                        "method": "emit",
+                        "event": event,
+                        "data": [data],
+                        "binary": False,
+                        "namespace": "/",
+                        "room": to,
+                        "skip_sid": None,
+                        "callback": None,
+                        "host_id": self._mgr.host_id,
+                    }
+                ),
+            )

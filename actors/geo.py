@@ -10,24 +10,14 @@ import time
 
 import orjson
 
-
-def skill_key(service_id: int) -> str:
-    return f"geo:svc:{service_id}"
-
-
-def offers_key(provider_id: int) -> str:
-    return f"offers:{provider_id}"
-
-
-def offered_key(order_id: int) -> str:
-    return f"offered:{order_id}"
+from adapters.redis import Keys
 
 
 async def nearest(
-    redis, service_id: int, lat: float, lng: float, radius_m: float, count: int
+    redis, keys: Keys, service_id: int, lat: float, lng: float, radius_m: float, count: int
 ) -> list[tuple[int, float]]:
     hits = await redis.geosearch(
-        skill_key(service_id),
+        keys.skill(service_id),
         longitude=lng,
         latitude=lat,
         radius=radius_m,
@@ -39,19 +29,19 @@ async def nearest(
     return [(int(member), float(dist)) for member, dist in hits]
 
 
-def place(pipe, skills: list[int], provider_id: int, lat: float, lng: float) -> None:
+def place(pipe, keys: Keys, skills: list[int], provider_id: int, lat: float, lng: float) -> None:
     for sid in skills:
-        pipe.geoadd(skill_key(sid), (lng, lat, provider_id))
+        pipe.geoadd(keys.skill(sid), (lng, lat, provider_id))
 
 
-def remove(pipe, skills: list[int], provider_id: int) -> None:
+def remove(pipe, keys: Keys, skills: list[int], provider_id: int) -> None:
     for sid in skills:
-        pipe.zrem(skill_key(sid), provider_id)
+        pipe.zrem(keys.skill(sid), provider_id)
 
 
-async def open_offers(redis, provider_id: int) -> list[dict]:
+async def open_offers(redis, keys: Keys, provider_id: int) -> list[dict]:
     """The offers still open to a provider (hall.snapshot)."""
-    raw = await redis.hgetall(offers_key(provider_id))
+    raw = await redis.hgetall(keys.offers(provider_id))
     now = time.time()
     offers, expired = [], []
     for order_id, payload in raw.items():
@@ -61,7 +51,7 @@ async def open_offers(redis, provider_id: int) -> list[dict]:
         else:
             expired.append(order_id)
     if expired:
-        await redis.hdel(offers_key(provider_id), *expired)
+        await redis.hdel(keys.offers(provider_id), *expired)
     offers.sort(key=lambda o: o["distanceM"])
     for offer in offers:
         offer.pop("expiresAtTs", None)

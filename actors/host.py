@@ -22,6 +22,7 @@ from actors.provider import ProviderActor, load_current
 from actors.results import fail, not_found, ok
 from adapters import orders as store
 from adapters.mysql import Database, MysqlDsn
+from adapters.redis import Keys
 from adapters.redis import connect as redis_connect
 from hub.config import Settings
 
@@ -53,7 +54,10 @@ class EntityHost:
         s = self.settings
         self.db = await Database.connect(s.mysql_url, minsize=1, maxsize=6)
         self.redis = redis_connect(s.redis_url)
-        self.emitter = Emitter(s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database))
+        self.keys = Keys.for_database(s.mysql_url)
+        self.emitter = Emitter(
+            s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database), self.redis
+        )
         await self._reload()
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -253,27 +257,25 @@ class EntityHost:
             if entity is None or not entity.online:
                 continue
             if entity.touch(fix):
-                geo.place(pipe, entity.skills, pid, fix["lat"], fix["lng"])
+                geo.place(pipe, self.keys, entity.skills, pid, fix["lat"], fix["lng"])
             if fix is None:
                 continue
             self._moved[pid] = (fix["lat"], fix["lng"], pid)
             seen.append(entity.summary())
             for oid in entity.current:
-                sends.append(
-                    {
-                        "orderId": oid,
-                        "providerId": pid,
-                        "lat": fix["lat"],
-                        "lng": fix["lng"],
-                        "at": fix["at"],
-                    }
-                )
-        if len(pipe):
-            await pipe.execute()
-        for payload in sends:
-            await self.emit("provider.location", payload, f"order:{payload['orderId']}")
+                payload = {
+                    "orderId": oid,
+                    "providerId": pid,
+                    "lat": fix["lat"],
+                    "lng": fix["lng"],
+                    "at": fix["at"],
+                }
+                sends.append(("provider.location", payload, f"order:{oid}"))
         if seen:
-            await self.emit("console.update", {"type": "locations", "providers": seen}, "staff")
+            sends.append(("console.update", {"type": "locations", "providers": seen}, "staff"))
+        self.emitter.add_to(pipe, sends)
+        if len(pipe):
+            await pipe.execute()  # GEO writes and every publish of the tick: one round trip
         return len(batch)
 
     async def _sweep(self) -> None:

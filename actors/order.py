@@ -51,7 +51,8 @@ class OrderActor:
     async def start(self, fresh: bool) -> None:
         """Arm timers and dispatch; `fresh` for a new order, else a reload after a restart."""
         # Who had the offer: losers of a grab get `already_taken`, even after a restart.
-        self.offered = {int(p) for p in await self.env.redis.smembers(geo.offered_key(self.id))}
+        offered = await self.env.redis.smembers(self.env.keys.offered(self.id))
+        self.offered = {int(p) for p in offered}
         if self.status != "pending":
             return
         expires_at = self.row["expires_at"]
@@ -323,27 +324,27 @@ class OrderActor:
         }
 
     async def _send_offers(self, targets: list[tuple[int, float]], ttl: float) -> None:
-        redis = self.env.redis
-        pipe = redis.pipeline(transaction=False)
-        payloads = []
+        keys, keep = self.env.keys, int(self.env.settings.order_expiry_s) + 3600
+        pipe = self.env.redis.pipeline(transaction=False)
+        emits = []
         for pid, dist in targets:
             payload = self._offer_payload(dist, ttl)
-            pipe.hset(geo.offers_key(pid), str(self.id), orjson.dumps(payload))
-            pipe.expire(geo.offers_key(pid), int(self.env.settings.order_expiry_s) + 600)
-            payloads.append((pid, payload))
-        if self.row["dispatch_mode"] == "grab":
-            pipe.sadd(geo.offered_key(self.id), *[pid for pid, _ in targets])
-            pipe.expire(geo.offered_key(self.id), int(self.env.settings.order_expiry_s) + 3600)
-        await pipe.execute()
-        for pid, payload in payloads:
+            pipe.hset(keys.offers(pid), str(self.id), orjson.dumps(payload))
+            pipe.expire(keys.offers(pid), keep)
             public = {k: v for k, v in payload.items() if k != "expiresAtTs"}
-            await self.env.emit("order.offer", public, f"provider:{pid}")
+            emits.append(("order.offer", public, f"provider:{pid}"))
+        if self.row["dispatch_mode"] == "grab":
+            pipe.sadd(keys.offered(self.id), *[pid for pid, _ in targets])
+            pipe.expire(keys.offered(self.id), keep)
+        self.env.emitter.add_to(pipe, emits)
+        await pipe.execute()
 
     async def _nearby(self, count: int) -> list[tuple[int, float]]:
         """Eligible providers (online, approved, with the skill and room) nearest first."""
         row = self.row
         return await geo.nearest(
             self.env.redis,
+            self.env.keys,
             row["service_id"],
             row["lat"],
             row["lng"],
@@ -406,7 +407,7 @@ class OrderActor:
             return
         pipe = self.env.redis.pipeline(transaction=False)
         for pid in providers:
-            pipe.hdel(geo.offers_key(pid), str(self.id))
+            pipe.hdel(self.env.keys.offers(pid), str(self.id))
         await pipe.execute()
         await self.env.emit(
             "order.taken",

@@ -100,9 +100,9 @@ class ProviderActor:
         """Make Redis GEO and MySQL agree with this actor's availability."""
         pipe = self.env.redis.pipeline(transaction=False)
         if self.available and self.lat is not None:
-            geo.place(pipe, self.skills, self.id, self.lat, self.lng)
+            geo.place(pipe, self.env.keys, self.skills, self.id, self.lat, self.lng)
         else:
-            geo.remove(pipe, self.skills, self.id)
+            geo.remove(pipe, self.env.keys, self.skills, self.id)
         await pipe.execute()
         await self.env.db.execute(
             "UPDATE providers SET work_status = %s, last_lat = %s, last_lng = %s WHERE id = %s",

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 from wechatpy import WeChatClient
 from wechatpy.client.api.base import BaseWeChatAPI
 from wechatpy.exceptions import WeChatClientException
@@ -40,6 +42,13 @@ class _PinnedSession(requests.Session):
     def __init__(self, api_base: str) -> None:
         super().__init__()
         self.api_base = api_base
+        # A pooled keep-alive connection the server has just closed fails with
+        # RemoteDisconnected before any byte is read; one retry of a GET is safe (WeChat's
+        # login and token calls are GETs; the phone-number POST is not retried).
+        retry = Retry(
+            total=1, connect=1, read=1, status=0, allowed_methods=["GET"], raise_on_status=False
+        )
+        self.mount(api_base, HTTPAdapter(max_retries=retry))
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         target = url.decode() if isinstance(url, bytes) else url

@@ -65,7 +65,8 @@ class Hub:
         self._areas: list[dict] | None = None
         self.db: Database
         self.redis = redis_adapter.connect(settings.redis_url)
-        self.limiter = RateLimiter(self.redis)
+        self.keys = redis_adapter.Keys.for_database(settings.mysql_url)
+        self.limiter = RateLimiter(self.redis, self.keys)
 
     async def provider_id(self, user_id: int) -> int | None:
         """The provider profile of a user (cached: it never changes once made)."""

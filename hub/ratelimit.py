@@ -8,12 +8,13 @@ from hub.errors import TooMany
 
 
 class RateLimiter:
-    def __init__(self, redis):
+    def __init__(self, redis, keys):
         self._redis = redis
+        self._keys = keys
 
     async def hit(self, key: str, limit: int, window_s: int = 60) -> None:
         window = int(time.time() // window_s)
-        rkey = f"rl:{key}:{window}"
+        rkey = self._keys.rate(key, window)
         pipe = self._redis.pipeline(transaction=False)
         pipe.incr(rkey)
         pipe.expire(rkey, window_s + 1)

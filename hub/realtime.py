@@ -199,4 +199,4 @@ class Realtime:
 
     async def hall(self, sid, session, data):
         pid = await self._refresh_pid(sid, session)
-        return {"ok": True, "offers": await geo.open_offers(self.hub.redis, pid)}
+        return {"ok": True, "offers": await geo.open_offers(self.hub.redis, self.hub.keys, pid)}

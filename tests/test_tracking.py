@@ -22,6 +22,7 @@ async def test_locations_reach_watchers_only_while_the_provider_is_on_the_way(wo
     await psock.wait_for("order.offer", orderId=oid)
     fix = {"lat": 20.0301, "lng": 110.3001, "at": "2026-11-21T08:00:00.123Z"}
     assert (await psock.call("location.update", fix))["ok"]  # pending: nobody to tell
+    await asyncio.sleep(0.5)  # fixes travel in per-tick batches: let this one be handled
     assert (await psock.call("order.grab", {"orderId": oid}))["ok"]
     for i in range(3):
         at = f"2026-11-21T08:00:0{i + 1}.000Z"
