@@ -55,9 +55,14 @@ for (_status, _action), _rule in TABLE.items():
     _ROLES_FOR[_action] = _ROLES_FOR.get(_action, frozenset()) | _rule.roles
 
 
+def roles_for(action: str) -> frozenset[str]:
+    """Every role that may do this action in some status."""
+    return _ROLES_FOR.get(action, frozenset())
+
+
 def may_ever(role: str, action: str) -> bool:
     """False when no state lets this role do this action (a 403, no need to look further)."""
-    return role in _ROLES_FOR.get(action, frozenset())
+    return role in roles_for(action)
 
 
 def rule_for(status: str, action: str, role: str) -> Rule | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
 
 import orjson
@@ -46,8 +47,6 @@ class Hub:
     """The services a request handler may use. Built once per process."""
 
     def __init__(self, settings: Settings, actors: ActorClient):
-        import os
-
         self.settings = settings
         self.actors = actors
         self.tokens = TokenService(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import orjson
 
-from actors.transitions import CLIENT_ACTIONS, TABLE
+from actors.transitions import CLIENT_ACTIONS, roles_for
 from adapters import orders as store
 from adapters.clock import utcnow
 from adapters.mysql import is_duplicate
@@ -69,14 +69,8 @@ async def create_order(call: Call):
     idem = call.request.headers.get("idempotency-key")
     if idem is not None and not (1 <= len(idem) <= 128):
         raise Invalid("Idempotency-Key: 1 to 128 characters", fields=[{"field": "Idempotency-Key"}])
-    if idem:
-        found = await hub.db.fetch_one(
-            "SELECT resource_id FROM idempotency_keys WHERE user_id = %s AND scope = 'order'"
-            " AND idem_key = %s",
-            (me.user_id, idem),
-        )
-        if found:
-            return store.order_json(await store.load(hub.db, found["resource_id"])), 200
+    if idem and (earlier := await _order_for_key(hub, me.user_id, idem)):
+        return earlier, 200
     await hub.limiter.hit(f"order:{me.user_id}", hub.limits.orders_per_min)
     service = await hub.db.fetch_one(
         "SELECT * FROM services WHERE id = %s AND active", (b.service_id,)
@@ -150,15 +144,21 @@ async def create_order(call: Call):
                 )
     except Exception as exc:
         if idem and is_duplicate(exc):  # the same key raced in: answer with its order
-            found = await hub.db.fetch_one(
-                "SELECT resource_id FROM idempotency_keys WHERE user_id = %s AND scope = 'order'"
-                " AND idem_key = %s",
-                (me.user_id, idem),
-            )
-            return store.order_json(await store.load(hub.db, found["resource_id"])), 200
+            return await _order_for_key(hub, me.user_id, idem), 200
         raise
+    # Written, so acknowledged. Should activation fail, the host's reconcile loop picks the
+    # order up within seconds; the customer still gets the order it placed.
     await hub.actors.order_activate(order_id)
     return store.order_json(await store.load(hub.db, order_id))
+
+
+async def _order_for_key(hub, user_id: int, key: str) -> dict | None:
+    found = await hub.db.fetch_one(
+        "SELECT resource_id FROM idempotency_keys WHERE user_id = %s AND scope = 'order'"
+        " AND idem_key = %s",
+        (user_id, key),
+    )
+    return store.order_json(await store.load(hub.db, found["resource_id"])) if found else None
 
 
 async def _check_direct_provider(hub, provider_id: int, service_id: int) -> None:
@@ -226,14 +226,6 @@ async def order_messages(call: Call):
 _BODIES = {"quote": QuoteIn, "cancel": CancelIn, "assign": AssignIn}
 
 
-def _roles_for(action: str) -> tuple[str, ...]:
-    roles = set()
-    for (_status, name), rule in TABLE.items():
-        if name == action:
-            roles |= rule.roles
-    return tuple(sorted(roles & set(ROLES)))
-
-
 def _action_handler(action: str):
     async def move(call: Call):
         hub = call.hub
@@ -253,7 +245,7 @@ for _action in sorted(CLIENT_ACTIONS):
     router.route(
         "POST",
         f"/api/orders/{{id:int}}/{_action}",
-        roles=_roles_for(_action),
+        roles=tuple(sorted(roles_for(_action) & set(ROLES))),
         body=_BODIES.get(_action, NoBody),
         response=OrderOut,
     )(_action_handler(_action))
