@@ -280,7 +280,7 @@ class OrderActor:
             self._cancel_timer("offer")
             self._cancel_timer("expire")
             self._cancel_timer("round")
-            await self._withdraw("taken")
+            await self._withdraw("taken", before)
         elif action in ("decline", "offer_timeout"):
             self._cancel_timer("offer")
             declined = before["offered_provider_id"]
@@ -297,7 +297,7 @@ class OrderActor:
         if self.terminal:
             self.stop()
             if before["status"] == "pending":
-                await self._withdraw(self.status)
+                await self._withdraw(self.status, before)
             if before["provider_id"]:
                 await self.env.provider_call(before["provider_id"], "release", self.id)
             self.env.retire_order(self.id)
@@ -396,10 +396,12 @@ class OrderActor:
         if self.status == "pending" and not self.row["offered_provider_id"]:
             await self._offer_next()
 
-    async def _withdraw(self, reason: str) -> None:
+    async def _withdraw(self, reason: str, before: dict) -> None:
+        """Every open offer of this order is withdrawn: the grab crowd's and the one
+        provider's that held a direct, auto or assigned offer before this change."""
         targets = set(self.offered)
-        if self.row.get("offered_provider_id"):
-            targets.add(self.row["offered_provider_id"])
+        if before["offered_provider_id"]:
+            targets.add(before["offered_provider_id"])
         await self._withdraw_from(sorted(targets), reason)
 
     async def _withdraw_from(self, providers: list[int], reason: str) -> None:
