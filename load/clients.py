@@ -1,0 +1,586 @@
+"""The simulated people: providers (online, moving, grabbing, working) and customers
+(ordering, tracking, chatting, confirming quotes, paying and reviewing when the hub can).
+
+Durations of the work itself (getting ready, travel, the job) are divided by the run's
+time-scale; human reaction times (seeing an offer, tapping a button) are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import Any
+
+from load.city import (
+    CHAT_CUSTOMER,
+    CHAT_PROVIDER,
+    DISTRICTS,
+    ISSUES,
+    Mover,
+    human_delay,
+    iso_now,
+    parse_iso,
+)
+from load.http import ApiError
+from load.party import TERMINAL, Party, SeqStream
+from load.sio import Disconnected
+
+ACTIVE = ("pending", "accepted", "departed", "arrived", "in_progress")
+
+
+def ack_code(ack: Any) -> str:
+    if isinstance(ack, dict):
+        return ((ack.get("error") or {}).get("code")) or "bad ack"
+    return "bad ack"
+
+
+class ProviderSim(Party):
+    role = "provider"
+
+    def __init__(self, worker, idx: int):
+        super().__init__(worker, idx)
+        self.provider_id: int | None = None
+        cfg = worker.cfg
+        x, y = worker.city.random_point(self.rng)
+        self.mover = Mover(worker.city, self.rng, x, y, time.time())
+        self.online = False
+        self.job: int | None = None
+        self.job_task: asyncio.Task | None = None
+        self.offers: dict[int, dict] = {}  # orderId -> offer payload (+ "_t")
+        self.withdrawn: set[int] = set()
+        self.storm = cfg.scenario == "grab-storm"
+
+    @property
+    def ids(self) -> tuple:
+        return (self.user_id, self.provider_id)
+
+    # --- set-up -----------------------------------------------------------------------------
+    async def onboard(self) -> None:
+        me = await self.api("GET", "/api/me")
+        prov = me.get("provider")
+        w = self.w
+        if prov is None:
+            try:
+                res = await self.api(
+                    "POST",
+                    "/api/providers/apply",
+                    body={
+                        "name": f"压测师傅{self.idx}",
+                        "skills": w.service_ids,
+                        "certificateNo": f"{w.cfg.name_prefix.upper()}-P-{self.idx:06d}",
+                        "certificateType": "other",
+                        "serviceAreas": w.area_ids or [1],
+                    },
+                    expect=(409,),
+                )
+                self.provider_id = res["providerId"]
+            except ApiError as e:
+                if e.code != "already_applied":
+                    raise
+                me = await self.api("GET", "/api/me")
+                prov = me.get("provider")
+        if prov is not None:
+            self.provider_id = prov["id"]
+            if prov.get("verification") == "approved":
+                return
+        await w.http.call(
+            "POST",
+            f"/api/admin/providers/{self.provider_id}/verify",
+            token=w.admin_token,
+            body={"approved": True, "note": "load test"},
+            route="/api/admin/providers/{id}/verify",
+        )
+
+    def make_socket(self):
+        s = super().make_socket()
+        s.on("order.offer", self._on_offer)
+        s.on("order.taken", self._on_taken)
+        return s
+
+    async def go_online(self) -> None:
+        x, y, _h, _s = self.mover.position(time.time())
+        lat, lng = self.w.city.to_latlng(x, y)
+        t0 = time.perf_counter()
+        ack = await self.sock.call("provider.online", {"lat": lat, "lng": lng}, timeout=20)
+        self.w.metrics.observe("provider.online ack", (time.perf_counter() - t0) * 1000)
+        if not (isinstance(ack, dict) and ack.get("ok")):
+            self.w.metrics.error(f"provider.online: {ack_code(ack)}")
+            return
+        self.online = True
+        if self.job is None:
+            self.mover.wander(time.time())
+
+    async def after_reconnect(self) -> None:
+        await self.go_online()
+        await self.refresh_hall()
+        await super().after_reconnect()
+        if self.job is None and not self.w.stopping:
+            # a grab whose ack was lost with the connection may have won: look it up
+            for o in await self.open_orders(("accepted",)):
+                if o.get("providerId") == self.provider_id and self.job is None:
+                    self.w.metrics.inc("orders found after reconnect")
+                    self.won(o["id"], o, "resumed", time.time(), recorded=True)
+
+    async def refresh_hall(self) -> list[dict]:
+        try:
+            ack = await self.sock.call("hall.snapshot", {}, timeout=20)
+        except (TimeoutError, Disconnected) as e:
+            self.w.metrics.error(f"hall.snapshot: {type(e).__name__}", benign=True)
+            return []
+        if not (isinstance(ack, dict) and ack.get("ok")):
+            self.w.metrics.error(f"hall.snapshot: {ack_code(ack)}")
+            return []
+        offers = ack.get("offers") or []
+        seen = {o.get("orderId") for o in offers}
+        for oid in list(self.offers):
+            if oid not in seen:
+                self.offers.pop(oid, None)
+        for o in offers:
+            if o.get("orderId") not in self.offers:
+                o["_t"] = time.time()
+                self.offers[o["orderId"]] = o
+        return offers
+
+    # --- location ---------------------------------------------------------------------------
+    async def send_location(self) -> None:
+        s = self.sock
+        if s is None or not s.connected or not self.online:
+            return
+        now = time.time()
+        if self.job is None and now >= self.mover.arrival():
+            self.mover.wander(now)
+        x, y, heading, speed = self.mover.position(now)
+        lat, lng = self.w.city.to_latlng(x, y)
+        t0 = time.perf_counter()
+        try:
+            ack = await s.call(
+                "location.update",
+                {
+                    "lat": lat,
+                    "lng": lng,
+                    "heading": round(heading),
+                    "speed": round(speed, 1),
+                    "at": iso_now(now),
+                },
+                timeout=15,
+            )
+        except (TimeoutError, Disconnected) as e:
+            self.w.metrics.error(
+                f"location.update: {type(e).__name__}", benign=isinstance(e, Disconnected)
+            )
+            return
+        self.w.metrics.observe("location.update ack", (time.perf_counter() - t0) * 1000)
+        self.w.metrics.inc("locations sent")
+        if not (isinstance(ack, dict) and ack.get("ok")):
+            code = ack_code(ack)
+            self.w.metrics.error(f"location.update: {code}")
+            if code in ("not_online", "offline"):
+                self.online = False
+                self.w.spawn(self.go_online())
+
+    # --- the grab hall ------------------------------------------------------------------------
+    def _on_offer(self, offer: dict) -> None:
+        now = time.time()
+        oid = offer.get("orderId")
+        w = self.w
+        w.metrics.inc("offers received")
+        w.metrics.end("order created → first offer", oid, now)
+        if self.storm:
+            w.metrics.end("order created → offer (each provider)", oid, now)
+        offer["_t"] = now
+        self.offers[oid] = offer
+        if w.stopping:
+            return
+        mode = offer.get("dispatchMode") or w.order_modes.get(oid) or "grab"
+        if self.job is not None:
+            if mode != "grab":  # busy: say no rather than let the offer time out
+                delay = human_delay(self.rng, w.cfg.reaction)
+                w.loop.call_later(delay, lambda: w.spawn(self.answer_offer(oid)))
+            return
+        if mode == "grab":
+            if self.storm:
+                delay = self.rng.uniform(0.05, 0.5)
+            else:
+                interest = w.cfg.interest * (1.5 if offer.get("urgency") == "urgent" else 1.0)
+                if self.rng.random() >= interest:
+                    return
+                delay = human_delay(self.rng, w.cfg.reaction)
+            w.loop.call_later(delay, self._attempt_grab, oid)
+        else:
+            delay = human_delay(self.rng, w.cfg.reaction)
+            w.loop.call_later(delay, lambda: w.spawn(self.answer_offer(oid)))
+
+    def _on_taken(self, data: dict) -> None:
+        oid = data.get("orderId")
+        now = time.time()
+        had = self.offers.pop(oid, None)
+        self.withdrawn.add(oid)
+        self.w.metrics.inc("offers withdrawn")
+        if had is not None and self.storm and data.get("reason", "taken") == "taken":
+            self.w.metrics.end("grab won → order.taken (each provider)", oid, now)
+
+    def _attempt_grab(self, oid: int) -> None:
+        if self.w.stopping or self.job is not None:
+            return
+        if oid not in self.offers and not self.storm:
+            self.w.metrics.inc("grabs skipped (already withdrawn)")
+            return
+        self.w.spawn(self.grab(oid))
+
+    async def grab(self, oid: int) -> None:
+        w = self.w
+        self.job = oid  # one at a time: the app shows a spinner while grabbing
+        t_wall = time.time()
+        t0 = time.perf_counter()
+        try:
+            ack = await self.sock.call("order.grab", {"orderId": oid}, timeout=20)
+        except (TimeoutError, Disconnected) as e:
+            w.metrics.error(
+                f"order.grab: {type(e).__name__}",
+                benign=isinstance(e, Disconnected) and w.expect_drops,
+            )
+            self.job = None
+            return
+        w.metrics.observe("grab ack", (time.perf_counter() - t0) * 1000)
+        w.contention_attempt(oid)
+        if isinstance(ack, dict) and ack.get("ok"):
+            self.won(oid, ack.get("order") or {}, "grab", t_wall)
+            return
+        self.job = None
+        code = ack_code(ack)
+        if code == "already_taken":
+            w.contention_lost(oid)
+        else:
+            w.metrics.error(
+                f"order.grab: {code}", benign=code in ("not_found", "invalid_transition")
+            )
+
+    async def answer_offer(self, oid: int) -> None:
+        """Direct / auto offers: accept (or sometimes decline) through REST."""
+        w = self.w
+        if w.stopping or oid not in self.offers:
+            return
+        if self.job is not None or self.rng.random() < w.cfg.decline:
+            with contextlib.suppress(ApiError):
+                await self.act(oid, "decline", expect=(404, 409))
+                w.metrics.inc("offers declined")
+            self.offers.pop(oid, None)
+            return
+        self.job = oid
+        t_wall = time.time()
+        try:
+            order = await self.act(oid, "accept", expect=(404, 409))
+        except ApiError:
+            self.job = None
+            return
+        self.won(oid, order or {}, "accept", t_wall, recorded=True)
+
+    def won(self, oid: int, order: dict, how: str, t_send: float, recorded: bool = False) -> None:
+        w = self.w
+        now = time.time()
+        w.metrics.inc("orders won")
+        w.wins.append((oid, self.provider_id, how, now))
+        if not recorded:
+            w.acknowledged(oid, order, how, t_send)
+        self.offers.pop(oid, None)
+        self.job = oid
+        st = self.track(oid)
+        w.spawn(self.sync(st))
+        self.job_task = w.spawn(self.work(oid, order))
+
+    # --- the job ----------------------------------------------------------------------------------
+    def scaled(self, minutes_lo: float, minutes_hi: float) -> float:
+        return self.rng.uniform(minutes_lo, minutes_hi) * 60.0 / self.w.cfg.time_scale
+
+    async def step(self, oid: int, action: str, body=None) -> bool:
+        if self.w.stopping:
+            return False
+        st = self.streams.get(oid)
+        if st is not None and st.status in TERMINAL:
+            return False
+        try:
+            await self.act(oid, action, body, expect=(409,))
+            return True
+        except ApiError as e:
+            if e.status == 409 and st is not None and st.status == "cancelled":
+                return False
+            return False
+
+    async def work(self, oid: int, order: dict) -> None:
+        w = self.w
+        try:
+            await asyncio.sleep(self.scaled(0.5, 2.0))  # get ready
+            if not await self.step(oid, "depart"):
+                return
+            tx, ty = w.city.to_xy(order.get("lat", w.city.lat), order.get("lng", w.city.lng))
+            now = time.time()
+            arrive_at = self.mover.plan(
+                now, tx, ty, self.mover.random_speed(self.rng), w.cfg.time_scale
+            )
+            st = self.streams.get(oid)
+            if st is not None and self.rng.random() < w.cfg.chat * 0.5:
+                await self.chat(st, self.rng.choice(CHAT_PROVIDER))
+            await asyncio.sleep(max(0.0, arrive_at - time.time()))
+            if not await self.step(oid, "arrive"):
+                return
+            await asyncio.sleep(human_delay(self.rng, w.cfg.reaction * 2))
+            base = (order.get("price") or {}).get("estimated") or 10000
+            if self.rng.random() < w.cfg.quote:
+                amount = int(base * self.rng.uniform(0.9, 1.6)) // 100 * 100 or 100
+                if not await self.step(oid, "quote", {"amount": amount}):
+                    return
+                ev = await self.wait_status(
+                    oid, lambda e: e.get("status") in ("in_progress", "cancelled"), timeout=120
+                )
+                if ev is None or ev.get("status") != "in_progress":
+                    if ev is None and not w.stopping:
+                        w.metrics.error("quote never confirmed (flow time-out)")
+                    return
+            elif not await self.step(oid, "start"):
+                return
+            minutes = w.service_minutes.get(order.get("serviceId"), 60)
+            await asyncio.sleep(self.scaled(minutes * 0.7, minutes * 1.3))
+            if await self.step(oid, "complete"):
+                w.metrics.inc("orders completed")
+        finally:
+            if self.job == oid:
+                self.job = None
+                self.mover.wander(time.time())
+
+    def on_event(self, st: SeqStream, ev: dict, live: bool) -> None:
+        super().on_event(st, ev, live)
+        if (
+            self.storm
+            and ev["type"] == "status"
+            and (ev.get("detail") or {}).get("action") == "grab"
+            and isinstance(ev.get("at"), str)
+        ):
+            # the hub's commit time of the winning grab: the others' order.taken is timed from it
+            with contextlib.suppress(ValueError):
+                self.w.metrics.start(
+                    "grab won → order.taken (each provider)", st.order_id, parse_iso(ev["at"])
+                )
+        if ev["type"] == "status" and ev.get("status") == "cancelled" and self.job == st.order_id:
+            if self.job_task is not None and not self.job_task.done():
+                self.job_task.cancel()
+            self.job = None
+
+    def on_chat(self, st: SeqStream, ev: dict) -> None:
+        if self.w.stopping or st.status in TERMINAL:
+            return
+        if self.rng.random() < 0.7:
+            delay = human_delay(self.rng, self.w.cfg.reaction * 2)
+            self.w.loop.call_later(
+                delay, lambda: self.w.spawn(self.chat(st, self.rng.choice(CHAT_PROVIDER)))
+            )
+
+    # --- leftovers from earlier runs ----------------------------------------------------------
+    async def finish_leftovers(self) -> int:
+        """Walk this provider's unfinished orders (from an earlier, interrupted run) to the end."""
+        n = 0
+        for o in await self.open_orders(("accepted", "departed", "arrived", "in_progress")):
+            steps = {
+                "accepted": ["depart", "arrive", "start", "complete"],
+                "departed": ["arrive", "start", "complete"],
+                "arrived": ["start", "complete"],
+                "in_progress": ["complete"],
+            }[o["status"]]
+            for a in steps:
+                try:
+                    await self.api(
+                        "POST",
+                        f"/api/orders/{o['id']}/{a}",
+                        body={},
+                        route=f"/api/orders/{{id}}/{a}",
+                        expect=(409,),
+                    )
+                except ApiError:
+                    break  # e.g. a quote waiting for the customer: the customer cancels it
+            n += 1
+        return n
+
+
+class CustomerSim(Party):
+    role = "customer"
+
+    def __init__(self, worker, idx: int):
+        super().__init__(worker, idx)
+        self.active = 0
+        self.statuses: dict[int, str] = {}
+        self.loc_watch: dict[int, int] = {}
+
+    def make_socket(self):
+        s = super().make_socket()
+        s.on("provider.location", self._on_location)
+        return s
+
+    def _on_location(self, data: dict) -> None:
+        now = time.time()
+        at = data.get("at")
+        self.w.metrics.inc("locations received")
+        if isinstance(at, str):
+            try:
+                self.w.metrics.observe("location → watcher", (now - parse_iso(at)) * 1000)
+            except ValueError:
+                self.w.metrics.error("provider.location: bad at")
+
+    def on_event(self, st: SeqStream, ev: dict, live: bool) -> None:
+        super().on_event(st, ev, live)
+        if ev["type"] == "status" and ev.get("status"):
+            self.statuses[st.order_id] = ev["status"]
+
+    def on_chat(self, st: SeqStream, ev: dict) -> None:
+        if self.w.stopping or st.status in TERMINAL:
+            return
+        if self.rng.random() < 0.3:
+            delay = human_delay(self.rng, self.w.cfg.reaction * 2)
+            self.w.loop.call_later(
+                delay, lambda: self.w.spawn(self.chat(st, self.rng.choice(CHAT_CUSTOMER)))
+            )
+
+    async def heartbeat(self) -> None:
+        s = self.sock
+        if s is None or not s.connected:
+            return
+        t0 = time.perf_counter()
+        try:
+            await s.call("heartbeat", {}, timeout=15)
+        except (TimeoutError, Disconnected):
+            return
+        self.w.metrics.observe("heartbeat ack", (time.perf_counter() - t0) * 1000)
+
+    async def place_order(
+        self, mode: str, urgent: bool, x: float, y: float, provider_id=None, service_id=None
+    ) -> None:
+        self.active += 1
+        try:
+            await self._order_flow(mode, urgent, x, y, provider_id, service_id)
+        except (TimeoutError, ApiError, Disconnected):
+            pass
+        finally:
+            self.active -= 1
+
+    async def _order_flow(self, mode, urgent, x, y, provider_id, service_id) -> None:
+        w = self.w
+        lat, lng = w.city.to_latlng(x, y)
+        sid = service_id or self.rng.choice(w.service_ids)
+        body = {
+            "serviceId": sid,
+            "address": f"海口市{self.rng.choice(DISTRICTS)}某小区"
+            f"{self.rng.randint(1, 30)}栋{self.rng.randint(101, 2802)}",
+            "lat": lat,
+            "lng": lng,
+            "description": self.rng.choice(ISSUES),
+            "contactName": f"压测用户{self.idx}",
+            "contactPhone": f"138{self.idx % 100000000:08d}",
+            "urgency": "urgent" if urgent else "normal",
+            "dispatchMode": mode,
+        }
+        if provider_id is not None:
+            body["providerId"] = provider_id
+        t0 = time.time()
+        order = await self.api(
+            "POST", "/api/orders", body=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+        )
+        oid = order["id"]
+        w.order_modes[oid] = mode
+        w.metrics.inc(f"orders created ({mode})")
+        w.metrics.start("order created → first offer", oid, t0)
+        if w.cfg.scenario == "grab-storm":
+            w.metrics.start("order created → offer (each provider)", oid, t0)
+        w.acknowledged(oid, order, "create", t0)
+        w.created.append(oid)
+        self.statuses[oid] = order.get("status", "pending")
+        st = self.track(oid)
+        await self.sync(st)
+
+        if self.rng.random() < w.cfg.cancel:
+            w.loop.call_later(
+                human_delay(self.rng, w.cfg.reaction * 3), lambda: w.spawn(self.cancel(oid))
+            )
+        ev = await self.wait_status(
+            oid, lambda e: e.get("status") not in ("pending",), timeout=w.cfg.duration + 60
+        )
+        if ev is None or ev.get("status") in TERMINAL or w.stopping:
+            return
+        # tracking: the provider comes; maybe a question
+        if self.rng.random() < w.cfg.chat:
+            await asyncio.sleep(human_delay(self.rng, w.cfg.reaction * 2))
+            await self.chat(st, self.rng.choice(CHAT_CUSTOMER))
+        quoted = lambda e: (  # noqa: E731
+            e.get("status") in ("in_progress", *TERMINAL)
+            or (e.get("detail") or {}).get("action") == "quote"
+        )
+        ev = await self.wait_status(oid, quoted, timeout=w.cfg.duration + 60)
+        if ev is None or w.stopping:
+            return
+        if (ev.get("detail") or {}).get("action") == "quote":
+            await asyncio.sleep(human_delay(self.rng, w.cfg.reaction * 2))
+            try:
+                await self.act(oid, "confirm-quote", expect=(409,))
+            except ApiError:
+                return
+        ev = await self.wait_status(
+            oid, lambda e: e.get("status") in TERMINAL, timeout=w.cfg.duration + 60
+        )
+        if ev is None or ev.get("status") != "completed" or w.stopping:
+            return
+        await self.pay_and_review(oid)
+
+    async def cancel(self, oid: int) -> None:
+        if self.w.stopping or self.statuses.get(oid) in TERMINAL:
+            return
+        try:
+            await self.act(oid, "cancel", {"reason": "计划有变"}, expect=(409,))
+            self.w.metrics.inc("orders cancelled")
+        except ApiError:
+            pass
+
+    async def pay_and_review(self, oid: int) -> None:
+        w = self.w
+        if w.features.get("payments", True):
+            try:
+                await self.api("POST", "/api/payments", body={"orderId": oid}, expect=(404, 409))
+                w.metrics.inc("payments started")
+            except ApiError as e:
+                if e.status == 404 and e.code in ("not_found", "unknown"):
+                    w.features["payments"] = False
+        if w.features.get("reviews", True):
+            await asyncio.sleep(human_delay(self.rng, w.cfg.reaction * 3))
+            try:
+                await self.api(
+                    "POST",
+                    f"/api/orders/{oid}/review",
+                    body={
+                        "rating": 5,
+                        "serviceRating": 5,
+                        "qualityRating": 4,
+                        "speedRating": 5,
+                        "content": "师傅很专业",
+                        "tags": ["准时"],
+                    },
+                    route="/api/orders/{id}/review",
+                    expect=(404, 409),
+                )
+                w.metrics.inc("reviews")
+            except ApiError as e:
+                if e.status == 404:
+                    w.features["reviews"] = False
+
+    async def cancel_leftovers(self) -> int:
+        n = 0
+        for o in await self.open_orders(("pending", "accepted", "departed", "arrived")):
+            try:
+                await self.api(
+                    "POST",
+                    f"/api/orders/{o['id']}/cancel",
+                    body={"reason": "load cleanup"},
+                    route="/api/orders/{id}/cancel",
+                    expect=(409,),
+                )
+                n += 1
+            except ApiError:
+                pass
+        return n
