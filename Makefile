@@ -57,7 +57,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Placeholder until the load package lands: python -m load bench.
+# The headline benchmark: the same clients against the hub and against a bare relay (load/bench.py).
 bench: setup services
 	$(PY) -m load bench $(ARGS)
 

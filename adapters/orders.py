@@ -96,17 +96,31 @@ async def messages_after(db: Database, order_id: int, after_seq: int, limit: int
 
 
 async def events_after(db: Database, order_id: int, after_seq: int) -> list[dict]:
-    """Every event (status and chat) with seq > after_seq, in seq order, each with its type."""
-    statuses = await db.fetch_all(
-        "SELECT * FROM order_events WHERE order_id = %s AND seq > %s", (order_id, after_seq)
+    """Every event (status and chat) with seq > after_seq, in seq order, each with its type.
+
+    One statement, so one consistent snapshot: two separate reads could each miss what the
+    other saw and leave a hole in the sequence.
+    """
+    rows = await db.fetch_all(
+        "SELECT 'status' AS type, seq, status, action, by_role, detail, created_at,"
+        " NULL AS id, NULL AS sender_id, NULL AS sender_role, NULL AS text"
+        " FROM order_events WHERE order_id = %s AND seq > %s"
+        " UNION ALL SELECT 'chat', seq, NULL, NULL, NULL, NULL, created_at,"
+        " id, sender_id, sender_role, text FROM messages WHERE order_id = %s AND seq > %s"
+        " ORDER BY seq",
+        (order_id, after_seq, order_id, after_seq),
     )
-    chats = await db.fetch_all(
-        "SELECT * FROM messages WHERE order_id = %s AND seq > %s", (order_id, after_seq)
-    )
-    events = [{"type": "status", **status_event_json(order_id, r)} for r in statuses]
-    events += [{"type": "chat", **message_json(order_id, m)} for m in chats]
-    events.sort(key=lambda e: e["seq"])
-    return events
+    return [
+        {
+            "type": r["type"],
+            **(
+                status_event_json(order_id, r)
+                if r["type"] == "status"
+                else message_json(order_id, r)
+            ),
+        }
+        for r in rows
+    ]
 
 
 async def record(

@@ -9,8 +9,17 @@ import redis.asyncio as aioredis
 from adapters.mysql import MysqlDsn
 
 
-def connect(url: str) -> aioredis.Redis:
-    return aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+def connect(url: str, max_connections: int = 200) -> aioredis.Redis:
+    """A client whose pool waits (up to 10 s) for a free connection in a burst, rather than
+    failing, and never opens more than `max_connections`."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=10,
+        decode_responses=True,
+        health_check_interval=30,
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 @dataclass(frozen=True)
