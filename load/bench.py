@@ -25,6 +25,8 @@ from pathlib import Path
 
 import orjson
 
+from load.report import CLIENT_SERIES
+
 # The fixed scenario (any of these can still be overridden on the command line).
 BENCH_DEFAULTS = {
     "scenario": "steady",
@@ -37,16 +39,7 @@ BENCH_DEFAULTS = {
     "seed": 7,
     "name_prefix": "bench",
 }
-COMPARE = (
-    "REST call",
-    "grab ack",
-    "order created → first offer",
-    "status change → watcher",
-    "location → watcher",
-    "chat send → delivery",
-    "location.update ack",
-    "generator loop lag",
-)
+COMPARE = (*CLIENT_SERIES, "location.update ack", "generator loop lag")
 
 
 def _free_port() -> int:

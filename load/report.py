@@ -13,13 +13,17 @@ import orjson
 from load.checks import CHECKS, contention_summary
 from load.metrics import Aggregator, add_buckets, percentiles, summarize
 
-KEY_SERIES = (
+# The latencies every client feels; the bench compares these between hub and relay.
+CLIENT_SERIES = (
     "REST call",
     "grab ack",
     "order created → first offer",
     "status change → watcher",
     "location → watcher",
     "chat send → delivery",
+)
+KEY_SERIES = (
+    *CLIENT_SERIES,
     "order created → offer (each provider)",
     "grab won → order.taken (each provider)",
     "location.update ack",

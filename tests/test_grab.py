@@ -33,8 +33,10 @@ def _grab_rows(order_id: int) -> list[tuple]:
     conn = pymysql.connect(**MysqlDsn.parse(MYSQL_URL).connect_kwargs(db_key="database"))
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT by_user_id FROM order_events WHERE order_id = %s"
-                        " AND action = 'grab'", (order_id,))
+            cur.execute(
+                "SELECT by_user_id FROM order_events WHERE order_id = %s AND action = 'grab'",
+                (order_id,),
+            )
             events = cur.fetchall()
             cur.execute("SELECT provider_id, status FROM orders WHERE id = %s", (order_id,))
             return [events, cur.fetchone()]
@@ -49,8 +51,9 @@ async def _storm(world: World, hubs: list[str]) -> None:
         order = await world.order(customer)
         oid = order["id"]
         await asyncio.gather(*(sock.wait_for("order.offer", orderId=oid) for _, sock in crowd))
-        acks = await asyncio.gather(*(sock.call("order.grab", {"orderId": oid})
-                                      for _, sock in crowd))
+        acks = await asyncio.gather(
+            *(sock.call("order.grab", {"orderId": oid}) for _, sock in crowd)
+        )
         winners = [i for i, ack in enumerate(acks) if ack["ok"]]
         assert len(winners) == 1, [a for a in acks if a["ok"]]
         losers = [ack["error"]["code"] for ack in acks if not ack["ok"]]

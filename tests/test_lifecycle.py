@@ -26,8 +26,10 @@ async def test_full_lifecycle_with_watcher(world):
     grabbed = await psock.call("order.grab", {"orderId": oid})
     assert grabbed["ok"] and grabbed["order"]["providerId"] == provider.provider_id
     lost = await osock.call("order.grab", {"orderId": oid})
-    assert lost == {"ok": False, "error": {"code": "already_taken",
-                                           "message": lost["error"]["message"]}}
+    assert lost == {
+        "ok": False,
+        "error": {"code": "already_taken", "message": lost["error"]["message"]},
+    }
 
     # Illegal moves change nothing.
     r = await provider.api.call("POST", f"/api/orders/{oid}/complete")
