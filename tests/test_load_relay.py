@@ -4,41 +4,15 @@ the same order is caught — the run is then not ok (``python -m load run`` exit
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-
-import uvicorn
+from conftest import serve_asgi
 
 from load.config import RunConfig
 from load.relay import Relay
 from load.runner import run_load
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def serve(relay: Relay):
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            relay.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+def serve(relay: Relay):
+    return serve_asgi(relay.app())
 
 
 def small(url: str, tmp_path, **kw) -> RunConfig:

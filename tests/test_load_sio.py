@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 
 import pytest
 import socketio
-import uvicorn
+from conftest import serve_asgi
 
 from load.sio import AckTimeout, ConnectError, Disconnected, SioClient, encode_event, parse_packet
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def serve(sio: socketio.AsyncServer):
-    port = _free_port()
-    app = socketio.ASGIApp(sio)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+def serve(sio: socketio.AsyncServer):
+    return serve_asgi(socketio.ASGIApp(sio))
 
 
 def make_server(**kw) -> socketio.AsyncServer:
