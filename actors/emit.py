@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import socketio
 
-from hub import jsonio
+from adapters import jsonio
 
 
 def channel_for(database: str) -> str:

@@ -24,7 +24,7 @@ from adapters import orders as store
 from adapters.mysql import Database, MysqlDsn
 from adapters.redis import Keys
 from adapters.redis import connect as redis_connect
-from hub.config import Settings
+from adapters.settings import Settings
 
 log = logging.getLogger("orderhub.host")
 

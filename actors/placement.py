@@ -13,7 +13,7 @@ import asyncio
 import ray
 
 from adapters.mysql import MysqlDsn
-from hub.config import Settings
+from adapters.settings import Settings
 
 NAMESPACE = "orderhub"
 

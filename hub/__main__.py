@@ -7,15 +7,15 @@ import logging
 import signal
 import sys
 
-from hub.config import Settings
+from adapters.settings import Settings
 
 
 def migrate(settings: Settings) -> None:
     from adapters.migrate import migrate as run_migrations
-    from hub import accounts, state
+    from hub import accounts, secret_files
 
     run_migrations(settings.mysql_url)
-    password, generated = state.admin_password(settings.state_dir, settings.admin_password)
+    password, generated = secret_files.admin_password(settings.state_dir, settings.admin_password)
     if accounts.ensure_staff(settings.mysql_url, settings.admin_user, password, "admin"):
         shown = (
             f"password {password} (kept in {settings.state_dir / 'admin-password'})"
@@ -28,11 +28,11 @@ def migrate(settings: Settings) -> None:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from actors.client import ActorClient
+    from hub.actor_gateway import ActorGateway
     from hub.app import create_app
 
     migrate(settings)
-    actors = ActorClient(settings)
+    actors = ActorGateway(settings)
     print(f"[orderhub] starting Ray ({settings.ray_address or 'embedded'}) …", flush=True)
     actors.connect()  # before uvicorn: Ray replaces SIGTERM handling, uvicorn takes it back
     app = create_app(settings, actors)

@@ -13,24 +13,32 @@ import socketio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
-from actors.client import ActorClient
 from actors.emit import channel_for
 from adapters import redis as redis_adapter
 from adapters.mysql import Database, MysqlDsn
 from adapters.phones import PhoneVault
+from adapters.settings import Settings
 from adapters.wechat import WeChatLogin
-from hub import state
-from hub.api import to_starlette
+from hub import openapi, secret_files
+from hub.actor_gateway import ActorGateway
 from hub.auth import TokenService
-from hub.config import Settings
 from hub.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
 from hub.ratelimit import RateLimiter
 from hub.realtime import Realtime
-from hub.routes import auth, catalog, health, orders, providers
+from hub.router import to_starlette
+from hub.routes import auth, catalog, health, hosts, orders, providers
 
 log = logging.getLogger("orderhub")
 
-ROUTERS = [health.router, auth.router, catalog.router, providers.router, orders.router]
+ROUTERS = [
+    health.router,
+    hosts.router,
+    openapi.router,
+    auth.router,
+    catalog.router,
+    providers.router,
+    orders.router,
+]
 
 
 def endpoints():
@@ -46,13 +54,13 @@ class Limits:
 class Hub:
     """The services a request handler may use. Built once per process."""
 
-    def __init__(self, settings: Settings, actors: ActorClient):
+    def __init__(self, settings: Settings, actors: ActorGateway):
         self.settings = settings
         self.actors = actors
         self.tokens = TokenService(
-            state.jwt_secret(settings.state_dir, settings.hub_secret), settings.token_ttl_s
+            secret_files.jwt_secret(settings.state_dir, settings.hub_secret), settings.token_ttl_s
         )
-        self.vault = PhoneVault(state.phone_key(settings.state_dir))
+        self.vault = PhoneVault(secret_files.phone_key(settings.state_dir))
         self.wechat = WeChatLogin(
             settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base
         )
@@ -100,7 +108,7 @@ def point_in_polygon(lat: float, lng: float, polygon: list) -> bool:
     return inside
 
 
-def create_app(settings: Settings, actors: ActorClient) -> socketio.ASGIApp:
+def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
     hub = Hub(settings, actors)
     channel = channel_for(MysqlDsn.parse(settings.mysql_url).database)
     realtime = Realtime(hub, socketio.AsyncRedisManager(settings.redis_url, channel=channel))
@@ -132,4 +140,5 @@ def create_app(settings: Settings, actors: ActorClient) -> socketio.ASGIApp:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.endpoints = endpoints()
     return socketio.ASGIApp(realtime.sio, other_asgi_app=app, socketio_path="/socket.io")

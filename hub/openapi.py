@@ -7,7 +7,9 @@ from functools import cache
 
 from pydantic import BaseModel, TypeAdapter
 
-from hub.api import Endpoint
+from hub.router import Call, Endpoint, Router
+
+router = Router("health")
 
 _ERROR = {
     "type": "object",
@@ -100,3 +102,9 @@ def _document(endpoints: tuple[Endpoint, ...]) -> dict:
 
 def document(endpoints: list[Endpoint]) -> dict:
     return _document(tuple(endpoints))
+
+
+@router.route("GET", "/api/openapi.json")
+async def openapi(call: Call):
+    """This API as an OpenAPI 3.1 document, generated from the endpoint declarations."""
+    return document(call.request.app.state.endpoints)

@@ -11,13 +11,13 @@ import socketio
 from pydantic import BaseModel, Field, ValidationError
 
 from actors import geo
+from adapters import jsonio
 from adapters import orders as store
 from adapters.clock import iso, utcnow
-from hub import jsonio
-from hub.api import validation_message
 from hub.auth import Principal
 from hub.errors import ApiError, Forbidden, Invalid, ack_error
 from hub.models import In, Lat, Lng
+from hub.router import validation_message
 from hub.routes.orders import actor_of, raise_for, visible_order
 
 log = logging.getLogger("orderhub.realtime")

@@ -6,8 +6,8 @@ import orjson
 import pymysql
 
 from adapters.mysql import MysqlDsn
-from hub import accounts, state
-from hub.config import Settings
+from adapters.settings import Settings
+from hub import accounts, secret_files
 
 # (category, name, description, base price in fen, minutes)
 SERVICES = [
@@ -60,9 +60,9 @@ def seed(settings: Settings) -> None:
                 )
     finally:
         conn.close()
-    dispatcher_pw, _ = state.admin_password(settings.state_dir / "dispatcher", None)
+    dispatcher_pw, _ = secret_files.admin_password(settings.state_dir / "dispatcher", None)
     accounts.ensure_staff(settings.mysql_url, "dispatcher", dispatcher_pw, "dispatcher")
-    admin_pw, _ = state.admin_password(settings.state_dir, settings.admin_password)
+    admin_pw, _ = secret_files.admin_password(settings.state_dir, settings.admin_password)
     print(
         f"[orderhub] demo data: {len(SERVICES)} services in 4 categories, {len(AREAS)} areas"
         " (Haikou)",

@@ -50,7 +50,7 @@ import redis.asyncio as aioredis
 
 from actors.placement import NAMESPACE, Placement
 from adapters.mysql import MysqlDsn
-from hub.config import Settings
+from adapters.settings import Settings
 from load.sio import SioClient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,11 +7,11 @@ from datetime import UTC
 
 from adapters.mysql import is_duplicate
 from adapters.wechat import WeChatError
-from hub.api import Call, Router
 from hub.auth import ROLES, check_password
 from hub.errors import ApiError, BadRequest, Unauthorized, Unavailable
 from hub.models import BindPhone, LoginOut, MeOut, StaffLogin, WechatLogin
 from hub.ratelimit import client_ip
+from hub.router import Call, Router
 from hub.routes.providers import provider_json
 
 router = Router("auth")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 
 from adapters.mysql import is_duplicate
-from hub.api import Call, Router
 from hub.audit import audit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import AreaIn, AreaOut, AreaPatch, ServiceIn, ServiceOut, ServicePatch
+from hub.router import Call, Router
 
 router = Router("catalog")
 ADMIN = ("admin",)

@@ -1,11 +1,11 @@
-"""Liveness, readiness and the OpenAPI document."""
+"""Liveness and readiness: may the hub serve, and can it reach MySQL, Redis and Ray."""
 
 from __future__ import annotations
 
 import asyncio
 
-from hub.api import Call, Router
 from hub.errors import ApiError
+from hub.router import Call, Router
 
 router = Router("health")
 
@@ -42,18 +42,3 @@ async def ready(call: Call):
     if down:
         raise ApiError(f"not reachable: {', '.join(down)}", "not_ready", 503, checks=checks)
     return {"status": "ready", "checks": checks}
-
-
-@router.route("GET", "/api/admin/hosts", roles=("dispatcher", "admin"))
-async def hosts(call: Call):
-    """The Ray host actors: process id, entities held, start time."""
-    return {"placement": call.hub.settings.placement, "items": await call.hub.actors.hosts()}
-
-
-@router.route("GET", "/api/openapi.json")
-async def openapi(call: Call):
-    """This API as an OpenAPI 3.1 document, generated from the endpoint declarations."""
-    from hub.app import endpoints
-    from hub.openapi import document
-
-    return document(endpoints())

@@ -11,7 +11,6 @@ from actors.transitions import CLIENT_ACTIONS, roles_for
 from adapters import orders as store
 from adapters.clock import utcnow
 from adapters.mysql import is_duplicate
-from hub.api import Call, Router
 from hub.auth import ROLES, Principal
 from hub.errors import ApiError, Forbidden, Invalid, NotFound
 from hub.models import (
@@ -27,6 +26,7 @@ from hub.models import (
     QuoteIn,
     Timeline,
 )
+from hub.router import Call, Router
 
 router = Router("orders")
 

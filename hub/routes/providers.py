@@ -6,7 +6,6 @@ import orjson
 
 from adapters.clock import iso
 from adapters.mysql import is_duplicate
-from hub.api import Call, Router
 from hub.audit import audit
 from hub.auth import STAFF
 from hub.errors import Conflict, Invalid, NotFound
@@ -17,6 +16,7 @@ from hub.models import (
     ProviderOut,
     ProviderVerify,
 )
+from hub.router import Call, Router
 
 router = Router("providers")
 

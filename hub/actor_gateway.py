@@ -12,7 +12,7 @@ from ray.exceptions import RayActorError, RayError
 
 from actors.placement import NAMESPACE, Placement
 from actors.results import fail
-from hub.config import Settings
+from adapters.settings import Settings
 
 log = logging.getLogger("orderhub.actors")
 
@@ -36,7 +36,7 @@ def start_ray(settings: Settings) -> None:
         ray.init(num_cpus=2, object_store_memory=100 * 1024 * 1024, **kwargs)
 
 
-class ActorClient:
+class ActorGateway:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.placement = Placement(settings)
