@@ -10,6 +10,20 @@ from __future__ import annotations
 from typing import NamedTuple
 
 CUSTOMER, PROVIDER, SYSTEM = "customer", "provider", "system"
+
+STATUSES = (
+    "pending",
+    "accepted",
+    "departed",
+    "arrived",
+    "in_progress",
+    "completed",
+    "cancelled",
+    "expired",
+)
+TERMINAL = frozenset({"completed", "cancelled", "expired"})
+ASSIGNED = ("accepted", "departed", "arrived", "in_progress")  # a provider is on the order
+LIVE = ("pending", *ASSIGNED)  # not ended: an actor holds the order
 STAFF = ("dispatcher", "admin")
 
 
