@@ -6,6 +6,8 @@ routes read and write profiles (apply, verify, list) here too.
 
 from __future__ import annotations
 
+import orjson
+
 from adapters.mysql import Database
 
 # A statement to run inside an order's transaction (see adapters.orders.record).
@@ -49,4 +51,74 @@ def count_completion(provider_id: int, amount: int) -> Statement:
         "UPDATE providers SET completed_orders = completed_orders + 1,"
         " total_earnings = total_earnings + %s WHERE id = %s",
         (amount, provider_id),
+    )
+
+
+# --- the hub's routes: applications, verification, the console's list, reviews -----------
+
+
+async def for_user(db: Database, user_id: int) -> dict | None:
+    """The provider profile a user applied for, if any."""
+    return await db.fetch_one("SELECT * FROM providers WHERE user_id = %s", (user_id,))
+
+
+async def apply(db: Database, user_id: int, papers: dict) -> int:
+    """A new application, pending verification; returns the provider id. A certificate
+    registered to another provider raises a duplicate-key error."""
+    _, provider_id = await db.execute(
+        "INSERT INTO providers (name, certificate_no, certificate_type, skills,"
+        " service_areas, user_id) VALUES (%s, %s, %s, %s, %s, %s)",
+        (*_papers(papers), user_id),
+    )
+    return provider_id
+
+
+async def reapply(db: Database, provider_id: int, papers: dict) -> None:
+    """New papers for a rejected application: pending verification again."""
+    await db.execute(
+        "UPDATE providers SET name = %s, certificate_no = %s, certificate_type = %s,"
+        " skills = %s, service_areas = %s, verification = 'pending' WHERE id = %s",
+        (*_papers(papers), provider_id),
+    )
+
+
+def _papers(papers: dict) -> tuple:
+    """An application's columns in the order `apply` and `reapply` name them."""
+    return (
+        papers["name"],
+        papers["certificate_no"],
+        papers["certificate_type"],
+        orjson.dumps(papers["skills"]).decode(),
+        orjson.dumps(papers["service_areas"]).decode(),
+    )
+
+
+async def set_verification(
+    db: Database, provider_id: int, verdict: str, note: str, verified_by: int
+) -> None:
+    await db.execute(
+        "UPDATE providers SET verification = %s, verification_note = %s, verified_by = %s,"
+        " verified_at = UTC_TIMESTAMP(3) WHERE id = %s",
+        (verdict, note, verified_by, provider_id),
+    )
+
+
+async def page(
+    db: Database, verification: str | None, limit: int, offset: int
+) -> tuple[list[dict], int]:
+    """Providers newest first, all or those with one verification status; and their total."""
+    where, args = ("WHERE verification = %s", [verification]) if verification else ("", [])
+    total = await db.fetch_one(f"SELECT COUNT(*) AS n FROM providers {where}", args)
+    rows = await db.fetch_all(
+        f"SELECT * FROM providers {where} ORDER BY id DESC LIMIT %s OFFSET %s",
+        [*args, limit, offset],
+    )
+    return rows, total["n"]
+
+
+async def visible_reviews(db: Database, provider_id: int, limit: int = 50) -> list[dict]:
+    """Newest first."""
+    return await db.fetch_all(
+        "SELECT * FROM reviews WHERE provider_id = %s AND visible ORDER BY id DESC LIMIT %s",
+        (provider_id, limit),
     )

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import pymysql
-
-from adapters.mysql import MysqlDsn
+from adapters import accounts
 from hub.auth import hash_password
 
 
 def ensure_staff(mysql_url: str, username: str, password: str, role: str) -> bool:
     """Create the account if it does not exist; True when it was created."""
-    dsn = MysqlDsn.parse(mysql_url)
-    conn = pymysql.connect(**dsn.connect_kwargs(db_key="database"), autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT id FROM users WHERE username = %s", (username,))
-            if cur.fetchone():
-                return False
-            cur.execute(
-                "INSERT INTO users (role, username, password_hash, nickname)"
-                " VALUES (%s, %s, %s, %s)",
-                (role, username, hash_password(password), username),
-            )
-            return True
-    finally:
-        conn.close()
+    if accounts.username_taken(mysql_url, username):
+        return False  # before hashing: bcrypt is slow on purpose, and this runs on every start
+    accounts.add_staff(mysql_url, username, hash_password(password), role)
+    return True

@@ -8,12 +8,13 @@ import logging
 import os
 from dataclasses import dataclass
 
-import orjson
 import socketio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from actors.emit import channel_for
+from adapters import catalog as catalog_db
+from adapters import providers as providers_db
 from adapters import redis as redis_adapter
 from adapters.mysql import Database, MysqlDsn
 from adapters.phones import PhoneVault
@@ -79,7 +80,7 @@ class Hub:
         """The provider profile of a user (cached: it never changes once made)."""
         if (pid := self._provider_ids.get(user_id)) is not None:
             return pid
-        row = await self.db.fetch_one("SELECT id FROM providers WHERE user_id = %s", (user_id,))
+        row = await providers_db.for_user(self.db, user_id)
         if row is None:
             return None
         self._provider_ids[user_id] = row["id"]
@@ -88,24 +89,7 @@ class Hub:
     async def area_at(self, lat: float, lng: float) -> dict | bool | None:
         """The active area containing the point; None when no areas are set up; False when
         areas exist and the point is in none of them."""
-        rows = await self.db.fetch_all("SELECT id, name, boundary FROM areas WHERE active")
-        if not rows:
-            return None
-        for row in rows:
-            if point_in_polygon(lat, lng, orjson.loads(row["boundary"])):
-                return row
-        return False
-
-
-def point_in_polygon(lat: float, lng: float, polygon: list) -> bool:
-    inside = False
-    j = len(polygon) - 1
-    for i in range(len(polygon)):
-        (yi, xi), (yj, xj) = polygon[i], polygon[j]
-        if (yi > lat) != (yj > lat) and lng < (xj - xi) * (lat - yi) / (yj - yi) + xi:
-            inside = not inside
-        j = i
-    return inside
+        return await catalog_db.area_at(self.db, lat, lng)
 
 
 def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import orjson
-
+from adapters import audit as audit_log
 from hub.ratelimit import client_ip
 
 
@@ -11,16 +10,13 @@ async def audit(
     call, action: str, target_type: str, target_id: int | None, detail: dict | None = None
 ) -> None:
     me = call.user
-    await call.hub.db.execute(
-        "INSERT INTO audit_log (actor_id, actor_role, action, target_type, target_id, detail, ip)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (
-            me.user_id if me else None,
-            me.role if me else "public",
-            action,
-            target_type,
-            target_id,
-            orjson.dumps(detail or {}).decode(),
-            client_ip(call.request.scope),
-        ),
+    await audit_log.record(
+        call.hub.db,
+        actor_id=me.user_id if me else None,
+        actor_role=me.role if me else "public",
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail or {},
+        ip=client_ip(call.request.scope),
     )

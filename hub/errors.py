@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapters.mysql import is_duplicate
 from hub.responses import json_response
 
 
@@ -62,17 +66,25 @@ def ack_error(err: ApiError) -> dict:
     return {"ok": False, **err.body()}
 
 
+@contextlib.contextmanager
+def duplicate_is_conflict(message: str, code: str) -> Iterator[None]:
+    """A unique key the statement inside ran into answers 409 `code`, not 500."""
+    try:
+        yield
+    except Exception as exc:
+        if is_duplicate(exc):
+            raise Conflict(message, code) from None
+        raise
+
+
+# The codes of the errors Starlette raises itself (an unknown route, a bad method, a body too
+# large, …): ours for the statuses we share, and three that only Starlette raises.
+_SHARED = (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Invalid, TooMany)
 _HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
+    **{error.status: error.code for error in _SHARED},
     405: "method_not_allowed",
-    409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
 }
 
 

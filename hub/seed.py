@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import orjson
-import pymysql
-
-from adapters.mysql import MysqlDsn
+from adapters import catalog
 from adapters.settings import Settings
 from hub import accounts, secret_files
 
@@ -42,24 +39,11 @@ def _box(lat: float, lng: float, half: float) -> list[list[float]]:
 
 
 def seed(settings: Settings) -> None:
-    dsn = MysqlDsn.parse(settings.mysql_url)
-    conn = pymysql.connect(**dsn.connect_kwargs(db_key="database"), autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            for category, name, description, price, minutes in SERVICES:
-                cur.execute(
-                    "INSERT IGNORE INTO services (category, name, description, base_price,"
-                    " duration_min) VALUES (%s, %s, %s, %s, %s)",
-                    (category, name, description, price, minutes),
-                )
-            for name, city, lat, lng, half in AREAS:
-                cur.execute(
-                    "INSERT IGNORE INTO areas (name, city, center_lat, center_lng, boundary)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (name, city, lat, lng, orjson.dumps(_box(lat, lng, half)).decode()),
-                )
-    finally:
-        conn.close()
+    catalog.add_missing(
+        settings.mysql_url,
+        SERVICES,
+        [(name, city, lat, lng, _box(lat, lng, half)) for name, city, lat, lng, half in AREAS],
+    )
     dispatcher_pw, _ = secret_files.admin_password(settings.state_dir / "dispatcher", None)
     accounts.ensure_staff(settings.mysql_url, "dispatcher", dispatcher_pw, "dispatcher")
     admin_pw, _ = secret_files.admin_password(settings.state_dir, settings.admin_password)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC
 
-from adapters.mysql import is_duplicate
+from adapters import accounts, providers
 from adapters.wechat import WeChatError
 from hub.auth import ROLES, check_password
 from hub.errors import ApiError, BadRequest, Unauthorized, Unavailable
@@ -17,7 +17,7 @@ from hub.routes.providers import provider_json
 router = Router("auth")
 
 LOCK_AFTER = 3
-LOCK_FOR = "INTERVAL 1 HOUR"
+LOCK_HOURS = 1
 # WeChat's own codes that mean "the user sent a bad code" rather than "WeChat is down".
 _BAD_CODE = {40029, 40163, 40226}
 
@@ -50,25 +50,12 @@ async def wechat_login(call: Call):
         raise Unavailable(
             f"WeChat login failed ({exc.errcode}: {exc.errmsg})", "wechat_unavailable"
         ) from None
-    openid = session["openid"]
-    user = await hub.db.fetch_one("SELECT * FROM users WHERE openid = %s", (openid,))
-    is_new = user is None
-    if is_new:
-        try:
-            await hub.db.execute(
-                "INSERT INTO users (role, openid, unionid, nickname) VALUES (%s, %s, %s, %s)",
-                (body.role, openid, session.get("unionid"), "微信用户"),
-            )
-        except Exception as exc:
-            if not is_duplicate(exc):  # a concurrent first login of the same user won
-                raise
-            is_new = False
-        user = await hub.db.fetch_one("SELECT * FROM users WHERE openid = %s", (openid,))
+    user, is_new = await accounts.wechat_user(
+        hub.db, session["openid"], session.get("unionid"), body.role, "微信用户"
+    )
     if user["status"] != "active":
         raise Unauthorized("this account is disabled", "account_disabled")
-    await hub.db.execute(
-        "UPDATE users SET last_login_at = UTC_TIMESTAMP(3) WHERE id = %s", (user["id"],)
-    )
+    await accounts.record_wechat_login(hub.db, user["id"])
     token = hub.tokens.issue(user["id"], user["role"])
     return {"token": token, "user": user_json(user), "isNewUser": is_new}
 
@@ -78,11 +65,7 @@ async def staff_login(call: Call):
     """Console staff log in with a password; 3 failures lock the account for an hour."""
     hub, body = call.hub, call.body
     await hub.limiter.hit(f"login:{client_ip(call.request.scope)}", hub.limits.login_per_min)
-    user = await hub.db.fetch_one(
-        "SELECT *, locked_until > UTC_TIMESTAMP(3) AS locked FROM users"
-        " WHERE username = %s AND role IN ('dispatcher', 'admin')",
-        (body.username,),
-    )
+    user = await accounts.staff_by_username(hub.db, body.username)
     if user and user["locked"]:
         until = user["locked_until"].replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
         raise ApiError(
@@ -96,22 +79,11 @@ async def staff_login(call: Call):
     )
     if not user or not ok:
         if user:
-            # locked_until first: MySQL assigns left to right, so it sees the old count.
-            await hub.db.execute(
-                f"UPDATE users SET locked_until = IF(failed_logins + 1 >= {LOCK_AFTER},"
-                f" UTC_TIMESTAMP(3) + {LOCK_FOR}, locked_until),"
-                " failed_logins = IF(failed_logins + 1 >= %s, 0, failed_logins + 1)"
-                " WHERE id = %s",
-                (LOCK_AFTER, user["id"]),
-            )
+            await accounts.record_failed_login(hub.db, user["id"], LOCK_AFTER, LOCK_HOURS)
         raise Unauthorized("wrong username or password", "bad_credentials")
     if user["status"] != "active":
         raise Unauthorized("this account is disabled", "account_disabled")
-    await hub.db.execute(
-        "UPDATE users SET failed_logins = 0, locked_until = NULL,"
-        " last_login_at = UTC_TIMESTAMP(3) WHERE id = %s",
-        (user["id"],),
-    )
+    await accounts.record_staff_login(hub.db, user["id"])
     return {"token": hub.tokens.issue(user["id"], user["role"]), "user": user_json(user)}
 
 
@@ -131,22 +103,17 @@ async def bind_phone(call: Call):
             f"WeChat failed ({exc.errcode}: {exc.errmsg})", "wechat_unavailable"
         ) from None
     enc, lookup, masked = hub.vault.seal(phone)
-    await hub.db.execute(
-        "UPDATE users SET phone_enc = %s, phone_hash = %s, phone_masked = %s WHERE id = %s",
-        (enc, lookup, masked, call.me.user_id),
-    )
+    await accounts.bind_phone(hub.db, call.me.user_id, enc, lookup, masked)
     return await me(call)
 
 
 @router.route("GET", "/api/me", roles=ROLES, response=MeOut)
 async def me(call: Call):
     """The caller's account, and their provider profile if they have one."""
-    user = await call.hub.db.fetch_one("SELECT * FROM users WHERE id = %s", (call.me.user_id,))
+    user = await accounts.user(call.hub.db, call.me.user_id)
     if user is None:
         raise Unauthorized("this account no longer exists", "invalid_token")
-    provider = await call.hub.db.fetch_one(
-        "SELECT * FROM providers WHERE user_id = %s", (user["id"],)
-    )
+    provider = await providers.for_user(call.hub.db, user["id"])
     return {
         "user": user_json(user),
         "provider": provider_json(provider, private=True) if provider else None,

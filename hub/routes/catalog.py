@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import orjson
 
-from adapters.mysql import is_duplicate
+from adapters import catalog
 from hub.audit import audit
-from hub.errors import Conflict, Invalid, NotFound
+from hub.errors import Invalid, NotFound, duplicate_is_conflict
 from hub.models import AreaIn, AreaOut, AreaPatch, ServiceIn, ServiceOut, ServicePatch
 from hub.router import Call, Router
 
 router = Router("catalog")
 ADMIN = ("admin",)
-
-_SERVICE_COLUMNS = {
-    "category": "category",
-    "name": "name",
-    "description": "description",
-    "base_price": "base_price",
-    "duration_min": "duration_min",
-    "active": "active",
-}
-_AREA_COLUMNS = {
-    "name": "name",
-    "city": "city",
-    "center_lat": "center_lat",
-    "center_lng": "center_lng",
-    "boundary": "boundary",
-    "active": "active",
-}
 
 
 def service_json(row: dict) -> dict:
@@ -58,22 +41,19 @@ def area_json(row: dict) -> dict:
 @router.route("GET", "/api/services", response=list[ServiceOut])
 async def list_services(call: Call):
     """The active services, by category."""
-    rows = await call.hub.db.fetch_all("SELECT * FROM services WHERE active ORDER BY category, id")
-    return [service_json(r) for r in rows]
+    return [service_json(r) for r in await catalog.active_services(call.hub.db)]
 
 
 @router.route("GET", "/api/areas", response=list[AreaOut])
 async def list_areas(call: Call):
     """The active service areas with their boundaries."""
-    rows = await call.hub.db.fetch_all("SELECT * FROM areas WHERE active ORDER BY id")
-    return [area_json(r) for r in rows]
+    return [area_json(r) for r in await catalog.active_areas(call.hub.db)]
 
 
 @router.route("GET", "/api/admin/services", roles=ADMIN, response=list[ServiceOut])
 async def admin_list_services(call: Call):
     """Every service, disabled ones included."""
-    rows = await call.hub.db.fetch_all("SELECT * FROM services ORDER BY category, id")
-    return [service_json(r) for r in rows]
+    return [service_json(r) for r in await catalog.all_services(call.hub.db)]
 
 
 @router.route(
@@ -82,18 +62,10 @@ async def admin_list_services(call: Call):
 async def create_service(call: Call):
     """Add a service to the catalog."""
     b = call.body
-    try:
-        _, sid = await call.hub.db.execute(
-            "INSERT INTO services (category, name, description, base_price, duration_min)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (b.category, b.name, b.description, b.base_price, b.duration_min),
+    with duplicate_is_conflict("a service with this category and name exists", "duplicate_service"):
+        sid = await catalog.add_service(
+            call.hub.db, b.category, b.name, b.description, b.base_price, b.duration_min
         )
-    except Exception as exc:
-        if is_duplicate(exc):
-            raise Conflict(
-                "a service with this category and name exists", "duplicate_service"
-            ) from None
-        raise
     await audit(call, "service.create", "service", sid, b.model_dump(mode="json"))
     return await _service(call, sid)
 
@@ -105,8 +77,10 @@ async def update_service(call: Call):
     """Change a service; `active: false` disables it (kept for existing orders)."""
     sid = call.path["id"]
     await _service(call, sid)
-    await _patch(call, "services", sid, call.body, _SERVICE_COLUMNS)
-    await audit(call, "service.update", "service", sid, call.body.model_dump(exclude_unset=True))
+    changes = _changes(call.body)
+    with duplicate_is_conflict("the new name is taken", "duplicate_name"):
+        await catalog.update_service(call.hub.db, sid, changes)
+    await audit(call, "service.update", "service", sid, changes)
     return await _service(call, sid)
 
 
@@ -114,16 +88,10 @@ async def update_service(call: Call):
 async def create_area(call: Call):
     """Add a service area."""
     b = call.body
-    try:
-        _, aid = await call.hub.db.execute(
-            "INSERT INTO areas (name, city, center_lat, center_lng, boundary)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (b.name, b.city, b.center_lat, b.center_lng, orjson.dumps(b.boundary).decode()),
+    with duplicate_is_conflict("an area with this name exists", "duplicate_area"):
+        aid = await catalog.add_area(
+            call.hub.db, b.name, b.city, b.center_lat, b.center_lng, b.boundary
         )
-    except Exception as exc:
-        if is_duplicate(exc):
-            raise Conflict("an area with this name exists", "duplicate_area") from None
-        raise
     await audit(call, "area.create", "area", aid, b.model_dump(mode="json"))
     return await _area(call, aid)
 
@@ -133,43 +101,34 @@ async def update_area(call: Call):
     """Change a service area; `active: false` disables it."""
     aid = call.path["id"]
     await _area(call, aid)
-    await _patch(call, "areas", aid, call.body, _AREA_COLUMNS)
-    await audit(call, "area.update", "area", aid, call.body.model_dump(exclude_unset=True))
+    changes = _changes(call.body)
+    with duplicate_is_conflict("the new name is taken", "duplicate_name"):
+        await catalog.update_area(call.hub.db, aid, changes)
+    await audit(call, "area.update", "area", aid, changes)
     return await _area(call, aid)
 
 
-async def _patch(call: Call, table: str, row_id: int, patch, columns: dict) -> None:
+def _changes(patch) -> dict:
+    """The fields a PATCH sets; null is refused (leaving a field out keeps it)."""
     changes = patch.model_dump(exclude_unset=True)
-    if not changes:
-        return
-    sets, args = [], []
     for key, value in changes.items():
         if value is None:
             field = key.split("_")[0] + "".join(w.title() for w in key.split("_")[1:])
             raise Invalid(
                 f"{field}: may not be null; leave it out to keep it", fields=[{"field": field}]
             )
-        sets.append(f"{columns[key]} = %s")
-        args.append(orjson.dumps(value).decode() if isinstance(value, list) else value)
-    try:
-        await call.hub.db.execute(
-            f"UPDATE {table} SET {', '.join(sets)} WHERE id = %s", (*args, row_id)
-        )
-    except Exception as exc:
-        if is_duplicate(exc):
-            raise Conflict("the new name is taken", "duplicate_name") from None
-        raise
+    return changes
 
 
 async def _service(call: Call, sid: int) -> dict:
-    row = await call.hub.db.fetch_one("SELECT * FROM services WHERE id = %s", (sid,))
+    row = await catalog.service(call.hub.db, sid)
     if row is None:
         raise NotFound("no such service")
     return service_json(row)
 
 
 async def _area(call: Call, aid: int) -> dict:
-    row = await call.hub.db.fetch_one("SELECT * FROM areas WHERE id = %s", (aid,))
+    row = await catalog.area(call.hub.db, aid)
     if row is None:
         raise NotFound("no such area")
     return area_json(row)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import orjson
 
+from adapters import catalog, providers
 from adapters.clock import iso
-from adapters.mysql import is_duplicate
 from hub.audit import audit
 from hub.auth import STAFF
-from hub.errors import Conflict, Invalid, NotFound
+from hub.errors import Conflict, Invalid, NotFound, duplicate_is_conflict
 from hub.models import (
     ProviderApplied,
     ProviderApply,
@@ -54,50 +54,30 @@ async def apply(call: Call):
     """Apply to work on the platform; an admin verifies the application."""
     b, db = call.body, call.hub.db
     skills, areas = sorted(set(b.skills)), sorted(set(b.service_areas))
-    known = await db.fetch_all(
-        f"SELECT id FROM services WHERE active AND id IN ({','.join(['%s'] * len(skills))})", skills
-    )
-    if len(known) != len(skills):
-        missing = sorted(set(skills) - {r["id"] for r in known})
+    if missing := sorted(set(skills) - await catalog.active_service_ids(db, skills)):
         raise Invalid(f"skills: unknown service ids {missing}", fields=[{"field": "skills"}])
-    known = await db.fetch_all(
-        f"SELECT id FROM areas WHERE active AND id IN ({','.join(['%s'] * len(areas))})", areas
-    )
-    if len(known) != len(areas):
-        missing = sorted(set(areas) - {r["id"] for r in known})
+    if missing := sorted(set(areas) - await catalog.active_area_ids(db, areas)):
         raise Invalid(
             f"serviceAreas: unknown area ids {missing}", fields=[{"field": "serviceAreas"}]
         )
-    existing = await db.fetch_one("SELECT * FROM providers WHERE user_id = %s", (call.me.user_id,))
-    values = (
-        b.name,
-        b.certificate_no,
-        b.certificate_type,
-        orjson.dumps(skills).decode(),
-        orjson.dumps(areas).decode(),
-    )
-    try:
+    existing = await providers.for_user(db, call.me.user_id)
+    if existing is not None and existing["verification"] != "rejected":
+        raise Conflict("you have already applied", "already_applied", providerId=existing["id"])
+    papers = {
+        "name": b.name,
+        "certificate_no": b.certificate_no,
+        "certificate_type": b.certificate_type,
+        "skills": skills,
+        "service_areas": areas,
+    }
+    with duplicate_is_conflict(
+        "this certificate is registered to another provider", "certificate_in_use"
+    ):
         if existing is None:
-            _, pid = await db.execute(
-                "INSERT INTO providers (name, certificate_no, certificate_type, skills,"
-                " service_areas, user_id) VALUES (%s, %s, %s, %s, %s, %s)",
-                (*values, call.me.user_id),
-            )
-        elif existing["verification"] == "rejected":
-            pid = existing["id"]  # a rejected applicant may apply again with new papers
-            await db.execute(
-                "UPDATE providers SET name = %s, certificate_no = %s, certificate_type = %s,"
-                " skills = %s, service_areas = %s, verification = 'pending' WHERE id = %s",
-                (*values, pid),
-            )
+            pid = await providers.apply(db, call.me.user_id, papers)
         else:
-            raise Conflict("you have already applied", "already_applied", providerId=existing["id"])
-    except Exception as exc:
-        if is_duplicate(exc):
-            raise Conflict(
-                "this certificate is registered to another provider", "certificate_in_use"
-            ) from None
-        raise
+            pid = existing["id"]  # a rejected applicant may apply again with new papers
+            await providers.reapply(db, pid, papers)
     await audit(call, "provider.apply", "provider", pid)
     return {"providerId": pid, "verification": "pending"}
 
@@ -114,11 +94,7 @@ async def verify(call: Call):
     pid, b = call.path["id"], call.body
     verdict = "approved" if b.approved else "rejected"
     await _provider(call, pid)
-    await call.hub.db.execute(
-        "UPDATE providers SET verification = %s, verification_note = %s, verified_by = %s,"
-        " verified_at = UTC_TIMESTAMP(3) WHERE id = %s",
-        (verdict, b.note, call.me.user_id, pid),
-    )
+    await providers.set_verification(call.hub.db, pid, verdict, b.note, call.me.user_id)
     row = await _provider(call, pid)
     if verdict == "rejected":
         await call.hub.actors.provider_revoked(pid)
@@ -130,13 +106,8 @@ async def verify(call: Call):
 async def list_providers(call: Call):
     """Providers for the console, newest first, optionally by verification status."""
     q = call.query
-    where, args = ("WHERE verification = %s", [q.verification]) if q.verification else ("", [])
-    total = await call.hub.db.fetch_one(f"SELECT COUNT(*) AS n FROM providers {where}", args)
-    rows = await call.hub.db.fetch_all(
-        f"SELECT * FROM providers {where} ORDER BY id DESC LIMIT %s OFFSET %s",
-        [*args, q.limit, (q.page - 1) * q.limit],
-    )
-    return {"items": [provider_json(r, private=True) for r in rows], "total": total["n"]}
+    rows, total = await providers.page(call.hub.db, q.verification, q.limit, (q.page - 1) * q.limit)
+    return {"items": [provider_json(r, private=True) for r in rows], "total": total}
 
 
 @router.route("GET", "/api/providers/{id:int}", response=ProviderOut)
@@ -149,10 +120,7 @@ async def profile(call: Call):
 async def reviews(call: Call):
     """Visible reviews of a provider, newest first."""
     await _provider(call, call.path["id"])
-    rows = await call.hub.db.fetch_all(
-        "SELECT * FROM reviews WHERE provider_id = %s AND visible ORDER BY id DESC LIMIT 50",
-        (call.path["id"],),
-    )
+    rows = await providers.visible_reviews(call.hub.db, call.path["id"])
     return {
         "items": [
             {
@@ -171,7 +139,7 @@ async def reviews(call: Call):
 
 
 async def _provider(call: Call, pid: int) -> dict:
-    row = await call.hub.db.fetch_one("SELECT * FROM providers WHERE id = %s", (pid,))
+    row = await providers.load(call.hub.db, pid)
     if row is None:
         raise NotFound("no such provider")
     return row
