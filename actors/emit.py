@@ -45,6 +45,10 @@ class Emitter:
     async def emit(self, event: str, data: dict, to: list[str] | str) -> None:
         await self._mgr.emit(event, data, to=to, namespace="/")
 
+    async def alert(self, kind: str, **data) -> None:
+        """A staff alert (CONTRACT §11: console.update of kind alert)."""
+        await self.emit("console.update", {"type": "alert", "kind": kind, **data}, "staff")
+
     def add_to(self, pipe, events: list[tuple[str, dict, list[str] | str]]) -> None:
         """Queue events on a Redis pipeline: many events, one round trip.
 

@@ -6,9 +6,7 @@ order asks the set of its service for the nearest ones. Writes come in per-tick 
 
 from __future__ import annotations
 
-import time
-
-import orjson
+from math import asin, cos, radians, sin, sqrt
 
 from adapters.redis import Keys
 
@@ -29,6 +27,13 @@ async def nearest(
     return [(int(member), float(dist)) for member, dist in hits]
 
 
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Metres between two WGS-84 points (haversine; plenty for a city)."""
+    dlat, dlng = radians(lat2 - lat1), radians(lng2 - lng1)
+    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlng / 2) ** 2
+    return 2 * 6_371_000 * asin(sqrt(a))
+
+
 def place(pipe, keys: Keys, skills: list[int], provider_id: int, lat: float, lng: float) -> None:
     for sid in skills:
         pipe.geoadd(keys.skill(sid), (lng, lat, provider_id))
@@ -37,22 +42,3 @@ def place(pipe, keys: Keys, skills: list[int], provider_id: int, lat: float, lng
 def remove(pipe, keys: Keys, skills: list[int], provider_id: int) -> None:
     for sid in skills:
         pipe.zrem(keys.skill(sid), provider_id)
-
-
-async def open_offers(redis, keys: Keys, provider_id: int) -> list[dict]:
-    """The offers still open to a provider (hall.snapshot)."""
-    raw = await redis.hgetall(keys.offers(provider_id))
-    now = time.time()
-    offers, expired = [], []
-    for order_id, payload in raw.items():
-        offer = orjson.loads(payload)
-        if offer["expiresAtTs"] > now:
-            offers.append(offer)
-        else:
-            expired.append(order_id)
-    if expired:
-        await redis.hdel(keys.offers(provider_id), *expired)
-    offers.sort(key=lambda o: o["distanceM"])
-    for offer in offers:
-        offer.pop("expiresAtTs", None)
-    return offers

@@ -1,7 +1,7 @@
 """EntityHost: the Ray actor that hosts order and provider actors and routes messages to them.
 
-Sharded, one host holds every entity whose id % hosts is its index; dedicated, exactly one.
-On (re)start it reloads its live entities from MySQL, so a crash loses nothing acknowledged.
+Which entities a host holds is the placement policy's business (actors/placement.py). On
+(re)start a host reloads its live entities from MySQL, so a crash loses nothing acknowledged.
 """
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ from ray.exceptions import RayActorError
 
 from actors import geo
 from actors.emit import Emitter, channel_for
+from actors.env import Env
 from actors.order import OrderActor
-from actors.placement import Placement
-from actors.provider import ProviderActor, load_current
+from actors.placement import placement_for
+from actors.provider import MESSAGES as PROVIDER_MESSAGES
+from actors.provider import ProviderActor
+from actors.provider import load as load_provider
 from actors.results import fail, not_found, ok
-from adapters import orders as store
+from actors.transitions import LIVE
+from adapters import providers as provider_rows
 from adapters.mysql import Database, MysqlDsn
+from adapters.orders import OrderStore
 from adapters.redis import Keys
 from adapters.redis import connect as redis_connect
 from adapters.settings import Settings
@@ -35,17 +40,15 @@ RECONCILE_S = 15.0
 
 @ray.remote
 class EntityHost:
-    def __init__(self, settings: Settings, name: str, only: tuple[str, int] | None):
+    def __init__(self, settings: Settings, name: str):
         logging.basicConfig(level=logging.INFO)
         self.settings = settings
         self.name = name
-        self.only = only  # dedicated: the one (kind, id) this host is for
         self.orders: dict[int, OrderActor] = {}
         self.providers: dict[int, ProviderActor] = {}
         self._loading: dict[int, asyncio.Future] = {}
         self._moved: dict[int, tuple] = {}  # provider locations not yet in MySQL
-        self.placement = Placement(settings)
-        self.index = int(name.rsplit("-", 1)[1]) if only is None else 0
+        self.placement = placement_for(settings)
         self.started_at = time.time()
         # Async actors run __init__ on their event loop: start (and reload) right away.
         self._ready = asyncio.get_running_loop().create_task(self._start())
@@ -58,13 +61,23 @@ class EntityHost:
         self.emitter = Emitter(
             s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database), self.redis
         )
+        self.env = Env(
+            settings=s,
+            db=self.db,
+            orders=OrderStore(self.db),
+            redis=self.redis,
+            keys=self.keys,
+            emitter=self.emitter,
+            providers=_ProviderRoute(self),
+            retire_order=self.retire_order,
+        )
         await self._reload()
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._every(SWEEP_S, self._sweep)),
             loop.create_task(self._every(FLUSH_S, self._flush_locations)),
         ]
-        if self.only is None:
+        if self.placement.reconciles:
             self._tasks.append(loop.create_task(self._every(RECONCILE_S, self._reconcile)))
 
     async def _every(self, period: float, job) -> None:
@@ -75,30 +88,12 @@ class EntityHost:
             except Exception:
                 log.exception("%s: periodic %s failed", self.name, job.__name__)
 
-    def _mine(self, kind: str, entity_id: int) -> bool:
-        return self.placement.is_local(self.name, kind, entity_id)
+    def _mine(self, kind: str, ids: list[int]) -> list[int]:
+        return [i for i in ids if self.placement.owns(self.name, kind, i)]
 
     async def _reload(self) -> None:
-        live = ",".join(f"'{s}'" for s in store.LIVE)
-        if self.only is None:
-            n, i = self.placement.hosts, self.index
-            order_ids = [
-                r["id"]
-                for r in await self.db.fetch_all(
-                    f"SELECT id FROM orders WHERE status IN ({live}) AND MOD(id, %s) = %s", (n, i)
-                )
-            ]
-            provider_ids = [
-                r["id"]
-                for r in await self.db.fetch_all(
-                    "SELECT id FROM providers WHERE work_status <> 'offline' AND MOD(id, %s) = %s",
-                    (n, i),
-                )
-            ]
-        else:
-            kind, eid = self.only
-            order_ids = [eid] if kind == "order" else []
-            provider_ids = [eid] if kind == "provider" else []
+        order_ids = self._mine("order", await self.env.orders.ids_in(LIVE))
+        provider_ids = self._mine("provider", await provider_rows.present_ids(self.db))
         for pid in provider_ids:
             entity = await self._provider_from_db(pid)
             if entity is not None:
@@ -110,22 +105,17 @@ class EntityHost:
                 "%s reloaded %d orders, %d providers", self.name, len(order_ids), len(provider_ids)
             )
 
-    # --- the env the entities see -----------------------------------------------------------
+    # --- what the entities may ask of their host -------------------------------------------
 
-    async def emit(self, event: str, data: dict, to) -> None:
-        await self.emitter.emit(event, data, to)
-
-    async def alert(self, kind: str, **data) -> None:
-        await self.emit("console.update", {"type": "alert", "kind": kind, **data}, "staff")
-
-    async def provider_call(self, pid: int, method: str, *args) -> dict:
-        if self._mine("provider", pid):
-            return await self.provider_message(pid, method, *args)
+    async def provider_call(self, pid: int, message: str, *args) -> dict:
+        """A message to a provider actor: here, or on the host that holds it."""
+        if self.placement.owns(self.name, "provider", pid):
+            return await self.provider_message(pid, message, *args)
         handle = await self.placement.handle("provider", pid)
         if handle is None:
-            return await self._absent_provider(method)
+            return _absent_provider(message)
         try:
-            return await handle.provider_message.remote(pid, method, *args)
+            return await handle.provider_message.remote(pid, message, *args)
         except RayActorError:
             self.placement.forget("provider", pid)
             return fail(503, "unavailable", "the provider's host is restarting; retry")
@@ -135,8 +125,8 @@ class EntityHost:
         self._maybe_exit()
 
     def _maybe_exit(self) -> None:
-        """Dedicated: a host whose entity is done goes away (it is a whole process)."""
-        if self.only is not None and not self.orders and not self.providers:
+        """A host made for one entity goes away once it holds none (it is a whole process)."""
+        if self.placement.retires_empty_hosts and not self.orders and not self.providers:
             asyncio.get_running_loop().call_later(1.0, self._exit)
 
     def _exit(self) -> None:
@@ -154,10 +144,10 @@ class EntityHost:
         future = asyncio.get_running_loop().create_future()
         self._loading[oid] = future
         try:
-            row = await store.load(self.db, oid)
+            row = await self.env.orders.load(oid)
             entity = None
             if row is not None:
-                entity = OrderActor(self, row)
+                entity = OrderActor(self.env, row)
                 if not entity.terminal:
                     self.orders[oid] = entity
                     await entity.mailbox.ask(entity.start, fresh)
@@ -205,43 +195,32 @@ class EntityHost:
 
     async def _reconcile(self) -> None:
         """Pick up live orders this host should hold but does not (a lost activation)."""
-        live = ",".join(f"'{s}'" for s in store.LIVE)
-        rows = await self.db.fetch_all(
-            f"SELECT id FROM orders WHERE status IN ({live}) AND MOD(id, %s) = %s",
-            (self.placement.hosts, self.index),
-        )
-        for row in rows:
-            if row["id"] not in self.orders:
-                await self._get_order(row["id"], fresh=False)
+        for oid in self._mine("order", await self.env.orders.ids_in(LIVE)):
+            if oid not in self.orders:
+                await self._get_order(oid, fresh=False)
 
     # --- providers ------------------------------------------------------------------------------
 
     async def _provider_from_db(self, pid: int) -> ProviderActor | None:
-        row = await self.db.fetch_one("SELECT * FROM providers WHERE id = %s", (pid,))
-        if row is None:
-            return None
-        entity = ProviderActor(self, row, await load_current(self.db, pid))
-        self.providers[pid] = entity
+        entity = await load_provider(self.env, pid)
+        if entity is not None:
+            self.providers[pid] = entity
         return entity
 
-    async def _absent_provider(self, method: str) -> dict:
-        if method == "reserve":
-            return fail(409, "provider_offline", "this provider is offline")
-        if method == "where":
-            return {"lat": None, "lng": None, "online": False}
-        return ok(status="offline")
-
-    async def provider_message(self, pid: int, method: str, *args) -> dict:
-        """online / offline / reserve / release / revoke / where, through the mailbox."""
+    async def provider_message(self, pid: int, message: str, *args) -> dict:
+        """One of provider.MESSAGES, through the provider's mailbox."""
         await self._ready
+        handler = PROVIDER_MESSAGES.get(message)
+        if handler is None:
+            return fail(400, "unknown_message", f"a provider takes no {message!r}")
         entity = self.providers.get(pid)
         if entity is None:
-            if method != "go_online":
-                return await self._absent_provider(method)
+            if message != "go_online":
+                return _absent_provider(message)
             entity = await self._provider_from_db(pid)
             if entity is None:
                 return fail(404, "not_found", "no such provider")
-        answer = await entity.mailbox.ask(getattr(entity, method), *args)
+        answer = await entity.mailbox.ask(handler, entity, *args)
         if not entity.online and not entity.current:
             self.providers.pop(pid, None)
             self._maybe_exit()
@@ -290,16 +269,37 @@ class EntityHost:
         if not self._moved:
             return
         rows, self._moved = list(self._moved.values()), {}
-        await self.db.executemany(
-            "UPDATE providers SET last_lat = %s, last_lng = %s, location_at = UTC_TIMESTAMP(3)"
-            " WHERE id = %s",
-            rows,
-        )
+        await provider_rows.save_locations(self.db, rows)
 
     async def stats(self) -> dict:
         """For benchmarks: this host's process memory and entity counts."""
         await self._ready
         return {**process_memory(), "orders": len(self.orders), "providers": len(self.providers)}
+
+
+class _ProviderRoute:
+    """The messages an order may send a provider (actors.env.ProviderMessages)."""
+
+    def __init__(self, host: EntityHost):
+        self._host = host
+
+    async def reserve(self, provider_id: int, order_id: int) -> dict:
+        return await self._host.provider_call(provider_id, "reserve", order_id)
+
+    async def release(self, provider_id: int, order_id: int) -> dict:
+        return await self._host.provider_call(provider_id, "release", order_id)
+
+    async def where(self, provider_id: int) -> dict:
+        return await self._host.provider_call(provider_id, "where")
+
+
+def _absent_provider(message: str) -> dict:
+    """What a provider that is not online (no actor anywhere) answers."""
+    if message == "reserve":
+        return fail(409, "provider_offline", "this provider is offline")
+    if message == "where":
+        return {"lat": None, "lng": None, "online": False}
+    return ok(status="offline")
 
 
 def process_memory() -> dict:

@@ -1,9 +1,10 @@
-"""Which Ray actor hosts an entity: the placement policy.
+"""Which Ray actor hosts an entity: the placement policy, chosen once from HUB_PLACEMENT.
 
-`sharded` (default): HUB_HOSTS long-lived host actors; entity id % hosts picks one, each holds
-thousands of entities. `dedicated`: one Ray actor per entity (the literal form; a whole
-process each, so only for small deployments and as the benchmark baseline). The order and
-provider code is the same under both.
+`ShardedPlacement` (default): HUB_HOSTS long-lived host actors; entity id % hosts picks one,
+each holds thousands of entities. `DedicatedPlacement`: one Ray actor per entity (the literal
+form; a whole process each, so only for small deployments and as the benchmark baseline).
+The order and provider code is the same under both; everything that differs is here, behind
+one small interface (Orleans' placement strategies are the model).
 """
 
 from __future__ import annotations
@@ -34,62 +35,106 @@ def host_options(name: str) -> dict:
 
 
 class Placement:
-    def __init__(self, settings: Settings):
-        if settings.placement not in ("sharded", "dedicated"):
-            raise ValueError(
-                f"HUB_PLACEMENT must be sharded or dedicated, not {settings.placement!r}"
-            )
+    """Where entity (kind, id) lives, which hosts exist, and creating one on demand.
+
+    `host_cls` is the Ray actor class to create (actors.host.EntityHost); hosts themselves
+    only look handles up, so they pass none.
+    """
+
+    # A host that holds a shard re-reads MySQL now and then for orders it should hold but does
+    # not (a lost activation); a host made for one entity goes away when that entity is done.
+    reconciles: bool
+    retires_empty_hosts: bool
+
+    def __init__(self, settings: Settings, host_cls=None):
         self.settings = settings
-        self.policy = settings.placement
-        self.hosts = max(1, settings.hosts)
+        self.host_cls = host_cls
         self.prefix = f"oh-{MysqlDsn.parse(settings.mysql_url).database}"
         self._handles: dict[str, ray.actor.ActorHandle] = {}
 
-    def shard(self, entity_id: int) -> int:
-        return entity_id % self.hosts
+    def host_of(self, kind: str, entity_id: int) -> str:
+        raise NotImplementedError
 
-    def name(self, kind: str, entity_id: int) -> str:
-        if self.policy == "sharded":
-            return f"{self.prefix}-host-{self.shard(entity_id)}"
-        return f"{self.prefix}-{kind}-{entity_id}"
+    def owns(self, host_name: str, kind: str, entity_id: int) -> bool:
+        return self.host_of(kind, entity_id) == host_name
 
-    def is_local(self, host_name: str, kind: str, entity_id: int) -> bool:
-        return self.name(kind, entity_id) == host_name
+    def start(self) -> None:
+        """Create (or find, after a hub restart) the standing hosts. Sync: call at start-up."""
 
-    def start_hosts(self) -> list:
-        """Create (or find, after a hub restart) the sharded hosts. Sync: call at start-up."""
-        if self.policy != "sharded":
-            return []
-        from actors.host import EntityHost
-
-        handles = []
-        for i in range(self.hosts):
-            name = f"{self.prefix}-host-{i}"
-            handle = EntityHost.options(**host_options(name)).remote(self.settings, name, None)
-            self._handles[name] = handle
-            handles.append(handle)
-        return handles
+    def standing_hosts(self) -> list[str]:
+        """The hosts that always exist (none for dedicated)."""
+        return []
 
     async def handle(self, kind: str, entity_id: int, create: bool = False):
-        """The handle of the entity's host, or None (dedicated, not running, not `create`)."""
-        name = self.name(kind, entity_id)
+        """The handle of the entity's host, or None (not running and not `create`)."""
+        name = self.host_of(kind, entity_id)
+        if create and name not in self._handles and self.host_cls is not None:
+            self._handles[name] = self._create(name)
+        return await self.handle_named(name)
+
+    async def handle_named(self, name: str):
         if (handle := self._handles.get(name)) is not None:
             return handle
-        if self.policy == "dedicated" and create:
-            from actors.host import EntityHost
-
-            handle = EntityHost.options(**host_options(name)).remote(
-                self.settings, name, (kind, entity_id)
-            )
-        else:
-            try:
-                # get_actor blocks on the GCS: keep it off the event loop.
-                handle = await asyncio.to_thread(ray.get_actor, name, namespace=NAMESPACE)
-            except ValueError:
-                return None
+        try:
+            # get_actor blocks on the GCS: keep it off the event loop.
+            handle = await asyncio.to_thread(ray.get_actor, name, namespace=NAMESPACE)
+        except ValueError:
+            return None
         self._handles[name] = handle
         return handle
 
     def forget(self, kind: str, entity_id: int) -> None:
-        if self.policy == "dedicated":
-            self._handles.pop(self.name(kind, entity_id), None)
+        """The entity's host died: look it up again next time."""
+
+    def _create(self, name: str):
+        return self.host_cls.options(**host_options(name)).remote(self.settings, name)
+
+
+class ShardedPlacement(Placement):
+    reconciles = True
+    retires_empty_hosts = False
+
+    def __init__(self, settings: Settings, host_cls=None):
+        super().__init__(settings, host_cls)
+        self.hosts = max(1, settings.hosts)
+
+    def host_of(self, kind: str, entity_id: int) -> str:
+        return f"{self.prefix}-host-{entity_id % self.hosts}"  # the shard rule, once
+
+    def standing_hosts(self) -> list[str]:
+        return [f"{self.prefix}-host-{i}" for i in range(self.hosts)]
+
+    def start(self) -> None:
+        for name in self.standing_hosts():
+            self._handles[name] = self._create(name)
+
+    async def handle(self, kind: str, entity_id: int, create: bool = False):
+        # Standing hosts are made at start (and restart themselves): never create on demand.
+        return await super().handle(kind, entity_id, create=False)
+
+
+class DedicatedPlacement(Placement):
+    reconciles = False
+    retires_empty_hosts = True
+
+    def host_of(self, kind: str, entity_id: int) -> str:
+        return f"{self.prefix}-{kind}-{entity_id}"
+
+    def forget(self, kind: str, entity_id: int) -> None:
+        self._handles.pop(self.host_of(kind, entity_id), None)
+
+
+POLICIES: dict[str, type[Placement]] = {
+    "sharded": ShardedPlacement,
+    "dedicated": DedicatedPlacement,
+}
+
+
+def placement_for(settings: Settings, host_cls=None) -> Placement:
+    try:
+        policy = POLICIES[settings.placement]
+    except KeyError:
+        raise ValueError(
+            f"HUB_PLACEMENT must be one of {', '.join(POLICIES)}, not {settings.placement!r}"
+        ) from None
+    return policy(settings, host_cls)

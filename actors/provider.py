@@ -7,13 +7,15 @@ import time
 import orjson
 
 from actors import geo
+from actors.env import Env
 from actors.mailbox import Mailbox
 from actors.results import fail, ok
-from adapters.orders import ACTIVE
+from actors.transitions import ASSIGNED
+from adapters import providers as provider_rows
 
 
 class ProviderActor:
-    def __init__(self, env, row: dict, current: list[int]):
+    def __init__(self, env: Env, row: dict, current: list[int]):
         self.env = env
         self.id: int = row["id"]
         self.user_id: int = row["user_id"]
@@ -64,7 +66,7 @@ class ProviderActor:
         self.online = False
         await self._sync()
         if was_online and self.current and why != "requested":
-            await self.env.alert(
+            await self.env.emitter.alert(
                 "provider_lost", providerId=self.id, orders=sorted(self.current), why=why
             )
         return ok(status="offline")
@@ -104,11 +106,10 @@ class ProviderActor:
         else:
             geo.remove(pipe, self.env.keys, self.skills, self.id)
         await pipe.execute()
-        await self.env.db.execute(
-            "UPDATE providers SET work_status = %s, last_lat = %s, last_lng = %s WHERE id = %s",
-            (self.work_status, self.lat, self.lng, self.id),
+        await provider_rows.save_presence(
+            self.env.db, self.id, self.work_status, self.lat, self.lng
         )
-        await self.env.emit(
+        await self.env.emitter.emit(
             "console.update", {"type": "provider", "provider": self.summary()}, "staff"
         )
 
@@ -126,10 +127,20 @@ class ProviderActor:
         return self.available
 
 
-async def load_current(db, provider_id: int) -> list[int]:
-    rows = await db.fetch_all(
-        f"SELECT id FROM orders WHERE provider_id = %s AND status IN"
-        f" ({','.join(['%s'] * len(ACTIVE))})",
-        (provider_id, *ACTIVE),
-    )
-    return [r["id"] for r in rows]
+async def load(env: Env, provider_id: int) -> ProviderActor | None:
+    """The provider's actor from its row and the orders it is on, or None."""
+    row = await provider_rows.load(env.db, provider_id)
+    if row is None:
+        return None
+    return ProviderActor(env, row, await env.orders.held_by(provider_id, ASSIGNED))
+
+
+# The messages a provider actor takes (from the hub or from an order), and nothing else.
+MESSAGES = {
+    "go_online": ProviderActor.go_online,
+    "go_offline": ProviderActor.go_offline,
+    "reserve": ProviderActor.reserve,
+    "release": ProviderActor.release,
+    "revoke": ProviderActor.revoke,
+    "where": ProviderActor.where,
+}

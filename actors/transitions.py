@@ -1,15 +1,27 @@
-"""The order state machine: the one table that decides what may happen to an order.
+"""The order state machine: the one place that decides what may happen to an order.
 
-(status, action) → Rule(next status, roles that may do it, guard). A guard names an extra
-condition checked by the order actor (see OrderActor._guards). Everything not in the table
-is refused: by role (403) when the role may never do the action, else by state (409).
+It holds the statuses, the table (status, action) → Rule(next status, roles, guards), the
+guards as named predicates, who is a party to an order, and each action's effects: what the
+change writes and what the order actor does once it is written. `decide` applies all of it to
+an order row and is pure (no I/O), so every row of the table is unit-tested without services.
+
+Refusals, in the order they are checked (CONTRACT §5): a role that may never do the action
+→ 403; a caller who is not a party to the order → 404; a status whose row does not allow the
+action → 409 (a grab says why: `already_taken`, `order_cancelled`, `order_expired`); a
+failed guard → its own 409.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import NamedTuple
 
+from actors.results import fail, not_found
+
 CUSTOMER, PROVIDER, SYSTEM = "customer", "provider", "system"
+STAFF = ("dispatcher", "admin")
+ROLES = (CUSTOMER, PROVIDER, *STAFF, SYSTEM)
 
 STATUSES = (
     "pending",
@@ -24,39 +36,39 @@ STATUSES = (
 TERMINAL = frozenset({"completed", "cancelled", "expired"})
 ASSIGNED = ("accepted", "departed", "arrived", "in_progress")  # a provider is on the order
 LIVE = ("pending", *ASSIGNED)  # not ended: an actor holds the order
-STAFF = ("dispatcher", "admin")
 
 
 class Rule(NamedTuple):
     to: str
     roles: frozenset[str]
-    guard: str | None = None
+    guards: tuple[str, ...] = ()
 
 
-def _r(to: str, *roles: str, guard: str | None = None) -> Rule:
-    flat = []
-    for role in roles:
-        flat.extend(STAFF if role == "staff" else (role,))
-    return Rule(to, frozenset(flat), guard)
+def _r(to: str, *roles: str, guards: tuple[str, ...] = ()) -> Rule:
+    flat = [r for role in roles for r in (STAFF if role == "staff" else (role,))]
+    return Rule(to, frozenset(flat), guards)
 
 
 CANCEL = _r("cancelled", CUSTOMER, "staff")
+HAND_BACK = _r("pending", PROVIDER)  # the assignee gives the order back before arriving
 
 TABLE: dict[tuple[str, str], Rule] = {
-    ("pending", "grab"): _r("accepted", PROVIDER, guard="open_to_grab"),
-    ("pending", "accept"): _r("accepted", PROVIDER, guard="holds_offer"),
-    ("pending", "decline"): _r("pending", PROVIDER, guard="holds_offer"),
+    ("pending", "grab"): _r("accepted", PROVIDER, guards=("open_to_grab",)),
+    ("pending", "accept"): _r("accepted", PROVIDER, guards=("holds_offer",)),
+    ("pending", "decline"): _r("pending", PROVIDER, guards=("holds_offer",)),
     ("pending", "assign"): _r("pending", "staff"),
     ("pending", "offer_timeout"): _r("pending", SYSTEM),
     ("pending", "expire"): _r("expired", SYSTEM),
     ("pending", "cancel"): CANCEL,
     ("accepted", "depart"): _r("departed", PROVIDER),
+    ("accepted", "decline"): HAND_BACK,
     ("accepted", "cancel"): CANCEL,
     ("departed", "arrive"): _r("arrived", PROVIDER),
+    ("departed", "decline"): HAND_BACK,
     ("departed", "cancel"): CANCEL,
-    ("arrived", "quote"): _r("arrived", PROVIDER, guard="not_confirmed"),
-    ("arrived", "confirm-quote"): _r("in_progress", CUSTOMER, guard="has_quote"),
-    ("arrived", "start"): _r("in_progress", PROVIDER, guard="no_open_quote"),
+    ("arrived", "quote"): _r("arrived", PROVIDER),  # again to revise, until confirmed
+    ("arrived", "confirm-quote"): _r("in_progress", CUSTOMER, guards=("has_quote",)),
+    ("arrived", "start"): _r("in_progress", PROVIDER, guards=("no_open_quote",)),
     ("arrived", "cancel"): CANCEL,
     ("in_progress", "complete"): _r("completed", PROVIDER),
 }
@@ -74,11 +86,179 @@ def roles_for(action: str) -> frozenset[str]:
     return _ROLES_FOR.get(action, frozenset())
 
 
-def may_ever(role: str, action: str) -> bool:
-    """False when no state lets this role do this action (a 403, no need to look further)."""
-    return role in roles_for(action)
+# --- guards: named predicates over (order row, provider id of the caller) → refusal or None ---
 
 
-def rule_for(status: str, action: str, role: str) -> Rule | None:
+class Guard(NamedTuple):
+    holds: Callable[[dict, int | None], bool]
+    code: str
+    message: str
+
+
+GUARDS: dict[str, Guard] = {
+    "open_to_grab": Guard(
+        lambda o, pid: o["dispatch_mode"] == "grab",
+        "not_grabbable",
+        "this order is dispatched, not open to grab",
+    ),
+    "holds_offer": Guard(
+        lambda o, pid: pid is not None and o["offered_provider_id"] == pid,
+        "not_offered",
+        "this order is not offered to you to accept or decline",
+    ),
+    "has_quote": Guard(
+        lambda o, pid: o["quoted_amount"] is not None,
+        "no_quote",
+        "there is no quote to confirm yet",
+    ),
+    "no_open_quote": Guard(
+        lambda o, pid: o["quoted_amount"] is None,
+        "quote_pending",
+        "the customer must confirm the quote first",
+    ),
+}
+
+
+def is_party(order: dict, actor: dict, action: str, crowd: set[int]) -> bool:
+    """Staff and the system see every order; a customer their own. A provider is a party
+    while holding it, while holding its one offer (direct, auto, assigned), and, for a grab,
+    while in the crowd it was broadcast to: a loser hears why it lost, anyone else gets 404."""
+    role = actor["role"]
+    if role in STAFF or role == SYSTEM:
+        return True
+    if role == CUSTOMER:
+        return actor["userId"] == order["customer_id"]
+    pid = actor.get("providerId")
+    if role != PROVIDER or pid is None:
+        return False
+    if pid == order["provider_id"]:
+        return True
+    if order["status"] == "pending" and pid == order["offered_provider_id"]:
+        return True
+    return action == "grab" and pid in crowd
+
+
+def _grab_refusal(order: dict, pid: int | None) -> dict:
+    status = order["status"]
+    if status in ("cancelled", "expired"):
+        return fail(409, f"order_{status}", f"this order was {status}")
+    if order["provider_id"] is not None and order["provider_id"] != pid:
+        return fail(409, "already_taken", "another provider took this order")
+    return fail(409, "invalid_transition", f"cannot grab an order that is {status}")
+
+
+# --- effects: what each action writes, and what the actor does once it is written ------------
+
+
+class Effect(NamedTuple):
+    stamp: str | None = None  # the column set to the time of the change
+    writes: Callable[[dict, dict, dict], dict] | None = None  # (order, actor, args) → columns
+    detail: Callable[[dict, dict, dict], dict] | None = None  # (order, actor, args) → detail
+    then: tuple[str, ...] = ()  # follow-ups, in order, run by OrderActor after the write
+
+
+def _by(actor: dict) -> str:
+    return "staff" if actor["role"] in STAFF else actor["role"]
+
+
+def _final(o: dict) -> int:
+    return o["quoted_amount"] or o["estimated_amount"]
+
+
+_TAKE = Effect(
+    stamp="accepted_at",
+    writes=lambda o, a, x: {"provider_id": a["providerId"], "offered_provider_id": None},
+    detail=lambda o, a, x: {"providerId": a["providerId"]},
+    then=("stop_dispatch", "withdraw_taken"),
+)
+_REFUSE_OFFER = Effect(
+    writes=lambda o, a, x: {"offered_provider_id": None},
+    detail=lambda o, a, x: {"providerId": o["offered_provider_id"]},
+    then=("withdraw_declined", "dispatch_next"),
+)
+_HAND_BACK = Effect(
+    writes=lambda o, a, x: {"provider_id": None, "accepted_at": None, "departed_at": None},
+    detail=lambda o, a, x: {"providerId": o["provider_id"], "reason": x.get("reason", "")},
+    then=("release_provider", "dispatch_again"),
+)
+_START = Effect(
+    stamp="started_at",
+    detail=lambda o, a, x: {} if o["quoted_amount"] is None else {"amount": o["quoted_amount"]},
+)
+
+# (status it leaves, action) → Effect; an action alone when its effect is the same everywhere.
+EFFECTS: dict[str | tuple[str, str], Effect] = {
+    "grab": _TAKE,
+    "accept": _TAKE,
+    "decline": _REFUSE_OFFER,
+    ("accepted", "decline"): _HAND_BACK,
+    ("departed", "decline"): _HAND_BACK,
+    "offer_timeout": _REFUSE_OFFER,
+    "assign": Effect(
+        writes=lambda o, a, x: {"offered_provider_id": x["providerId"]},
+        detail=lambda o, a, x: {"providerId": x["providerId"]},
+        then=("offer_assigned",),
+    ),
+    "expire": Effect(then=("end",)),
+    "depart": Effect(stamp="departed_at"),
+    "arrive": Effect(stamp="arrived_at"),
+    "quote": Effect(
+        stamp="quoted_at",
+        writes=lambda o, a, x: {"quoted_amount": x["amount"]},
+        detail=lambda o, a, x: {"amount": x["amount"]},
+    ),
+    "confirm-quote": _START,
+    "start": _START,
+    "complete": Effect(
+        stamp="completed_at",
+        writes=lambda o, a, x: {"final_amount": _final(o)},
+        detail=lambda o, a, x: {"finalAmount": _final(o)},
+        then=("end",),
+    ),
+    "cancel": Effect(
+        stamp="cancelled_at",
+        writes=lambda o, a, x: {"cancel_reason": x.get("reason", ""), "cancel_by": _by(a)},
+        detail=lambda o, a, x: {"reason": x.get("reason", "")},
+        then=("end",),
+    ),
+}
+
+
+def effect_of(status: str, action: str) -> Effect:
+    return EFFECTS.get((status, action)) or EFFECTS[action]
+
+
+class Decision(NamedTuple):
+    to: str
+    changes: dict  # columns to write
+    detail: dict  # the order event's detail
+    then: tuple[str, ...]
+
+
+def decide(
+    order: dict, actor: dict, action: str, args: dict, crowd: set[int], now: datetime
+) -> Decision | dict:
+    """What `action` by `actor` does to `order` now: a Decision, or a refusal (results.fail)."""
+    role = actor["role"]
+    if role not in roles_for(action):
+        return fail(403, "forbidden", f"a {role} cannot {action} an order")
+    if not is_party(order, actor, action, crowd):
+        return not_found()
+    status = order["status"]
     rule = TABLE.get((status, action))
-    return rule if rule and role in rule.roles else None
+    if rule is None or role not in rule.roles:
+        if action == "grab":
+            return _grab_refusal(order, actor.get("providerId"))
+        return fail(409, "invalid_transition", f"cannot {action} an order that is {status}")
+    for name in rule.guards:
+        guard = GUARDS[name]
+        if not guard.holds(order, actor.get("providerId")):
+            return fail(409, guard.code, guard.message)
+    effect = effect_of(status, action)
+    changes = {"status": rule.to} if rule.to != status else {}
+    if effect.stamp:
+        changes[effect.stamp] = now
+    if effect.writes:
+        changes.update(effect.writes(order, actor, args))
+    detail = effect.detail(order, actor, args) if effect.detail else {}
+    return Decision(rule.to, changes, detail, effect.then)

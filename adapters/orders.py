@@ -1,7 +1,10 @@
-"""Orders in MySQL: the row ↔ API shape, and the writes that make a change acknowledged.
+"""Orders in MySQL: the row ↔ API shape, creation, reads, and the writes that make a change
+acknowledged.
 
 Both the hub (reads, creation) and the order actors (every later change) use this module, so
-there is one definition of what an Order looks like and how an event is recorded.
+there is one definition of what an Order looks like and how an event is recorded. Which
+statuses exist and what they mean is the state machine's business (actors/transitions.py):
+queries that need a set of statuses take it as an argument.
 """
 
 from __future__ import annotations
@@ -10,10 +13,6 @@ import orjson
 
 from adapters.clock import iso, utcnow
 from adapters.mysql import Database
-
-TERMINAL = ("completed", "cancelled", "expired")
-ACTIVE = ("accepted", "departed", "arrived", "in_progress")  # a provider is on it
-LIVE = ("pending", *ACTIVE)
 
 
 def order_json(row: dict) -> dict:
@@ -76,112 +75,203 @@ def message_json(order_id: int, m: dict) -> dict:
     }
 
 
-async def load(db: Database, order_id: int) -> dict | None:
-    return await db.fetch_one("SELECT * FROM orders WHERE id = %s", (order_id,))
+Statement = tuple[str, tuple]  # a statement another aggregate adds to an order's transaction
 
 
-async def timeline(db: Database, order_id: int) -> list[dict]:
-    rows = await db.fetch_all(
-        "SELECT * FROM order_events WHERE order_id = %s ORDER BY seq", (order_id,)
-    )
-    return [status_event_json(order_id, r) for r in rows]
+class OrderStore:
+    """Every statement about orders, order_events, messages and order idempotency keys."""
 
+    def __init__(self, db: Database):
+        self.db = db
 
-async def messages_after(db: Database, order_id: int, after_seq: int, limit: int) -> list[dict]:
-    rows = await db.fetch_all(
-        "SELECT * FROM messages WHERE order_id = %s AND seq > %s ORDER BY seq LIMIT %s",
-        (order_id, after_seq, limit),
-    )
-    return [message_json(order_id, r) for r in rows]
+    async def load(self, order_id: int) -> dict | None:
+        return await self.db.fetch_one("SELECT * FROM orders WHERE id = %s", (order_id,))
 
+    async def create(self, order: dict, event: dict, idem_key: str | None) -> int:
+        """The order row, its first event (seq 1) and the customer's idempotency key, in one
+        transaction: a retry with the same key hits the key's primary key and creates nothing
+        (the caller catches the duplicate and answers with `id_for_key`)."""
+        now = order["created_at"]
+        cols = {**order, "seq": 1, "updated_at": now}
+        async with self.db.transaction() as cur:
+            await cur.execute(
+                f"INSERT INTO orders ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
+                tuple(cols.values()),
+            )
+            order_id = cur.lastrowid
+            await _insert_event(cur, order_id, 1, "pending", event, now)
+            if idem_key:
+                await cur.execute(
+                    "INSERT INTO idempotency_keys (user_id, scope, idem_key, resource_id)"
+                    " VALUES (%s, 'order', %s, %s)",
+                    (order["customer_id"], idem_key, order_id),
+                )
+        return order_id
 
-async def events_after(db: Database, order_id: int, after_seq: int) -> list[dict]:
-    """Every event (status and chat) with seq > after_seq, in seq order, each with its type.
-
-    One statement, so one consistent snapshot: two separate reads could each miss what the
-    other saw and leave a hole in the sequence.
-    """
-    rows = await db.fetch_all(
-        "SELECT 'status' AS type, seq, status, action, by_role, detail, created_at,"
-        " NULL AS id, NULL AS sender_id, NULL AS sender_role, NULL AS text"
-        " FROM order_events WHERE order_id = %s AND seq > %s"
-        " UNION ALL SELECT 'chat', seq, NULL, NULL, NULL, NULL, created_at,"
-        " id, sender_id, sender_role, text FROM messages WHERE order_id = %s AND seq > %s"
-        " ORDER BY seq",
-        (order_id, after_seq, order_id, after_seq),
-    )
-    return [
-        {
-            "type": r["type"],
-            **(
-                status_event_json(order_id, r)
-                if r["type"] == "status"
-                else message_json(order_id, r)
-            ),
-        }
-        for r in rows
-    ]
-
-
-async def record(
-    db: Database,
-    row: dict,
-    changes: dict,
-    event: dict | None,
-    message: dict | None = None,
-    extra: list | None = None,
-) -> dict | None:
-    """Write a change to an order iff nobody else moved it since `row` was read.
-
-    `row["seq"]` is the version: the UPDATE matches only that seq, so two writers (a stale
-    actor after a restart, a second host) cannot both win; the loser gets None and must
-    reload. An event or chat message takes the next seq; `extra` statements (counters) commit
-    with it. Returns the new row.
-    """
-    now = utcnow()
-    bump = 1 if (event or message) else 0
-    new_seq = row["seq"] + bump
-    cols = {**changes, "seq": new_seq, "updated_at": now}
-    sets = ", ".join(f"{k} = %s" for k in cols)
-    async with db.transaction() as cur:
-        await cur.execute(
-            f"UPDATE orders SET {sets} WHERE id = %s AND seq = %s",
-            (*cols.values(), row["id"], row["seq"]),
+    async def id_for_key(self, user_id: int, key: str) -> int | None:
+        found = await self.db.fetch_one(
+            "SELECT resource_id FROM idempotency_keys WHERE user_id = %s AND scope = 'order'"
+            " AND idem_key = %s",
+            (user_id, key),
         )
-        if cur.rowcount != 1:
-            return None
-        if event is not None:
-            await cur.execute(
-                "INSERT INTO order_events (order_id, seq, status, action, by_role, by_user_id,"
-                " detail, cmd_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    row["id"],
-                    new_seq,
-                    cols.get("status", row["status"]),
-                    event["action"],
-                    event["by_role"],
-                    event.get("by_user_id"),
-                    orjson.dumps(event.get("detail") or {}).decode(),
-                    event.get("cmd_id"),
-                    now,
+        return found["resource_id"] if found else None
+
+    async def page(
+        self,
+        *,
+        customer_id: int | None = None,
+        provider_id: int | None = None,
+        status: str | None = None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict], int]:
+        """Newest first, filtered by whichever of customer, provider and status are given."""
+        where, args = [], []
+        for column, value in (
+            ("customer_id", customer_id),
+            ("provider_id", provider_id),
+            ("status", status),
+        ):
+            if value is not None:
+                where.append(f"{column} = %s")
+                args.append(value)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        total = await self.db.fetch_one(f"SELECT COUNT(*) AS n FROM orders {clause}", args)
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM orders {clause} ORDER BY id DESC LIMIT %s OFFSET %s",
+            [*args, limit, offset],
+        )
+        return rows, total["n"]
+
+    async def ids_in(self, statuses: tuple[str, ...]) -> list[int]:
+        rows = await self.db.fetch_all(
+            f"SELECT id FROM orders WHERE status IN ({', '.join(['%s'] * len(statuses))})",
+            statuses,
+        )
+        return [r["id"] for r in rows]
+
+    async def held_by(self, provider_id: int, statuses: tuple[str, ...]) -> list[int]:
+        """The provider's orders in these statuses."""
+        rows = await self.db.fetch_all(
+            f"SELECT id FROM orders WHERE provider_id = %s AND status IN"
+            f" ({', '.join(['%s'] * len(statuses))})",
+            (provider_id, *statuses),
+        )
+        return [r["id"] for r in rows]
+
+    async def timeline(self, order_id: int) -> list[dict]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM order_events WHERE order_id = %s ORDER BY seq", (order_id,)
+        )
+        return [status_event_json(order_id, r) for r in rows]
+
+    async def messages_after(self, order_id: int, after_seq: int, limit: int) -> list[dict]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM messages WHERE order_id = %s AND seq > %s ORDER BY seq LIMIT %s",
+            (order_id, after_seq, limit),
+        )
+        return [message_json(order_id, r) for r in rows]
+
+    async def message_by_client_id(
+        self, order_id: int, sender_id: int, client_msg_id: str
+    ) -> dict | None:
+        return await self.db.fetch_one(
+            "SELECT id, seq FROM messages WHERE order_id = %s AND sender_id = %s"
+            " AND client_msg_id = %s",
+            (order_id, sender_id, client_msg_id),
+        )
+
+    async def events_after(self, order_id: int, after_seq: int) -> list[dict]:
+        """Every event (status and chat) with seq > after_seq, in seq order, each with its type.
+
+        One statement, so one consistent snapshot: two separate reads could each miss what the
+        other saw and leave a hole in the sequence.
+        """
+        rows = await self.db.fetch_all(
+            "SELECT 'status' AS type, seq, status, action, by_role, detail, created_at,"
+            " NULL AS id, NULL AS sender_id, NULL AS sender_role, NULL AS text"
+            " FROM order_events WHERE order_id = %s AND seq > %s"
+            " UNION ALL SELECT 'chat', seq, NULL, NULL, NULL, NULL, created_at,"
+            " id, sender_id, sender_role, text FROM messages WHERE order_id = %s AND seq > %s"
+            " ORDER BY seq",
+            (order_id, after_seq, order_id, after_seq),
+        )
+        return [
+            {
+                "type": r["type"],
+                **(
+                    status_event_json(order_id, r)
+                    if r["type"] == "status"
+                    else message_json(order_id, r)
                 ),
-            )
-            event.update(seq=new_seq, created_at=now, status=cols.get("status", row["status"]))
-        if message is not None:
+            }
+            for r in rows
+        ]
+
+    async def record(
+        self,
+        row: dict,
+        changes: dict,
+        event: dict | None,
+        message: dict | None = None,
+        extra: tuple[Statement, ...] = (),
+    ) -> dict | None:
+        """Write a change to an order iff nobody else moved it since `row` was read.
+
+        `row["seq"]` is the version: the UPDATE matches only that seq, so two writers (a stale
+        actor after a restart, a second host) cannot both win; the loser gets None and must
+        reload. An event or chat message takes the next seq; `extra` statements (another
+        aggregate's counters) commit with it. Returns the new row.
+        """
+        now = utcnow()
+        new_seq = row["seq"] + (1 if (event or message) else 0)
+        cols = {**changes, "seq": new_seq, "updated_at": now}
+        status = cols.get("status", row["status"])
+        sets = ", ".join(f"{k} = %s" for k in cols)
+        async with self.db.transaction() as cur:
             await cur.execute(
-                "INSERT INTO messages (order_id, seq, sender_id, sender_role, text,"
-                " client_msg_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    row["id"],
-                    new_seq,
-                    message["sender_id"],
-                    message["sender_role"],
-                    message["text"],
-                    message["client_msg_id"],
-                    now,
-                ),
+                f"UPDATE orders SET {sets} WHERE id = %s AND seq = %s",
+                (*cols.values(), row["id"], row["seq"]),
             )
-            message.update(id=cur.lastrowid, seq=new_seq, created_at=now)
-        for sql, args in extra or ():
-            await cur.execute(sql, args)
-    return {**row, **cols}
+            if cur.rowcount != 1:
+                return None
+            if event is not None:
+                await _insert_event(cur, row["id"], new_seq, status, event, now)
+                event.update(seq=new_seq, created_at=now, status=status)
+            if message is not None:
+                await cur.execute(
+                    "INSERT INTO messages (order_id, seq, sender_id, sender_role, text,"
+                    " client_msg_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        row["id"],
+                        new_seq,
+                        message["sender_id"],
+                        message["sender_role"],
+                        message["text"],
+                        message["client_msg_id"],
+                        now,
+                    ),
+                )
+                message.update(id=cur.lastrowid, seq=new_seq, created_at=now)
+            for sql, args in extra:
+                await cur.execute(sql, args)
+        return {**row, **cols}
+
+
+async def _insert_event(cur, order_id: int, seq: int, status: str, event: dict, at) -> None:
+    """The one place an order_events row is written."""
+    await cur.execute(
+        "INSERT INTO order_events (order_id, seq, status, action, by_role, by_user_id,"
+        " detail, cmd_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            order_id,
+            seq,
+            status,
+            event["action"],
+            event["by_role"],
+            event.get("by_user_id"),
+            orjson.dumps(event.get("detail") or {}).decode(),
+            event.get("cmd_id"),
+            at,
+        ),
+    )

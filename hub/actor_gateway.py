@@ -1,4 +1,4 @@
-"""The hub's side of the actors: start Ray, reach hosts, batch the frequent traffic."""
+"""The hub's gateway to the actors on Ray: start Ray, reach the hosts, batch frequent traffic."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import uuid
 import ray
 from ray.exceptions import RayActorError, RayError
 
-from actors.placement import NAMESPACE, Placement
+from actors.host import EntityHost
+from actors.placement import NAMESPACE, placement_for
 from actors.results import fail
 from adapters.settings import Settings
 
@@ -39,14 +40,14 @@ def start_ray(settings: Settings) -> None:
 class ActorGateway:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.placement = Placement(settings)
+        self.placement = placement_for(settings, EntityHost)
         self._fixes: dict[int, dict | None] = {}
         self.ray_ok = False
 
     def connect(self) -> None:
         """Sync, before the server starts: ray.init replaces signal handlers (FIELD-NOTES)."""
         start_ray(self.settings)
-        self.placement.start_hosts()
+        self.placement.start()
 
     async def _call(self, kind: str, entity_id: int, method: str, *args, create: bool = False):
         """One Ray call; a host that died mid-call is retried once (it restarts and reloads;
@@ -119,7 +120,7 @@ class ActorGateway:
             fixes, self._fixes = self._fixes, {}
             batches: dict[str, tuple[int, list]] = {}
             for pid, fix in fixes.items():
-                name = self.placement.name("provider", pid)
+                name = self.placement.host_of("provider", pid)
                 batches.setdefault(name, (pid, []))[1].append((pid, fix))
             calls = [
                 self._call("provider", first, "provider_locations", batch)
@@ -133,19 +134,15 @@ class ActorGateway:
     # --- health -------------------------------------------------------------------------------
 
     async def hosts(self) -> list[dict]:
-        """What each sharded host holds (pid, entity counts), for staff and crash drills."""
-        if self.placement.policy != "sharded":
-            return []
-        handles = [await self.placement.handle("order", i) for i in range(self.placement.hosts)]
+        """What each standing host holds (pid, entity counts), for staff and crash drills."""
+        handles = [await self.placement.handle_named(n) for n in self.placement.standing_hosts()]
         return list(await asyncio.gather(*[h.ping.remote() for h in handles]))
 
     async def ping(self) -> bool:
         try:
             async with asyncio.timeout(10):
-                if self.placement.policy == "sharded":
-                    await self.hosts()
-                else:
-                    await asyncio.to_thread(ray.cluster_resources)
+                await self.hosts()  # a policy without standing hosts: Ray itself must answer
+                await asyncio.to_thread(ray.cluster_resources)
             self.ray_ok = True
         except Exception as exc:
             log.warning("ray ping failed: %r", exc)

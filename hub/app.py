@@ -17,6 +17,7 @@ from adapters import catalog as catalog_db
 from adapters import providers as providers_db
 from adapters import redis as redis_adapter
 from adapters.mysql import Database, MysqlDsn
+from adapters.orders import OrderStore
 from adapters.phones import PhoneVault
 from adapters.settings import Settings
 from adapters.wechat import WeChatLogin
@@ -101,6 +102,7 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         hub.db = await Database.connect(settings.mysql_url, maxsize=20)
+        hub.orders = OrderStore(hub.db)
         tasks = [
             asyncio.create_task(actors.run_batcher()),
             asyncio.create_task(actors.run_supervisor()),

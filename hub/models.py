@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from actors.transitions import STATUSES
+
 Str64 = Annotated[str, Field(min_length=1, max_length=64)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lng = Annotated[float, Field(ge=-180, le=180)]
@@ -17,19 +19,8 @@ StrictBool = Annotated[bool, Field(strict=True)]
 Category = Annotated[str, Field(min_length=1, max_length=32)]
 Phone = Annotated[str, Field(pattern=r"^1[3-9]\d{9}$", description="CN mobile, 11 digits")]
 
-ORDER_STATUSES = (
-    "pending",
-    "accepted",
-    "departed",
-    "arrived",
-    "in_progress",
-    "completed",
-    "cancelled",
-    "expired",
-)
-OrderStatus = Literal[
-    "pending", "accepted", "departed", "arrived", "in_progress", "completed", "cancelled", "expired"
-]
+# The statuses are the state machine's (actors/transitions.py); the API only names them.
+OrderStatus = Literal[STATUSES]
 
 
 class In(BaseModel):

@@ -10,10 +10,10 @@ from typing import Annotated
 import socketio
 from pydantic import BaseModel, Field, ValidationError
 
-from actors import geo
+from actors import offers
 from adapters import jsonio
-from adapters import orders as store
 from adapters.clock import iso, utcnow
+from adapters.orders import order_json
 from hub.auth import Principal
 from hub.errors import ApiError, Forbidden, Invalid, ack_error
 from hub.models import In, Lat, Lng
@@ -176,9 +176,9 @@ class Realtime:
         await self.sio.enter_room(sid, f"order:{row['id']}")
         missed = []
         if ask.after_seq is not None:
-            missed = await store.events_after(self.hub.db, row["id"], ask.after_seq)
-            row = await store.load(self.hub.db, row["id"])
-        return {"ok": True, "order": store.order_json(row), "missed": missed}
+            missed = await self.hub.orders.events_after(row["id"], ask.after_seq)
+            row = await self.hub.orders.load(row["id"])
+        return {"ok": True, "order": order_json(row), "missed": missed}
 
     async def unwatch(self, sid, session, data):
         ref = _parse(OrderRef, data)
@@ -199,4 +199,4 @@ class Realtime:
 
     async def hall(self, sid, session, data):
         pid = await self._refresh_pid(sid, session)
-        return {"ok": True, "offers": await geo.open_offers(self.hub.redis, self.hub.keys, pid)}
+        return {"ok": True, "offers": await offers.open_to(self.hub.redis, self.hub.keys, pid)}

@@ -8,9 +8,9 @@ from datetime import timedelta
 import orjson
 
 from actors.transitions import CLIENT_ACTIONS, roles_for
-from adapters import orders as store
 from adapters.clock import utcnow
 from adapters.mysql import is_duplicate
+from adapters.orders import order_json
 from hub.auth import ROLES, Principal
 from hub.errors import ApiError, Forbidden, Invalid, NotFound
 from hub.models import (
@@ -41,7 +41,7 @@ async def actor_of(hub, me: Principal) -> dict:
 
 async def visible_order(hub, me: Principal, order_id: int) -> dict:
     """The order row if the caller is a party to it (or staff); else 404, never 403."""
-    row = await store.load(hub.db, order_id)
+    row = await hub.orders.load(order_id)
     if row is None:
         raise NotFound("no such order")
     if me.is_staff or (me.role == "customer" and row["customer_id"] == me.user_id):
@@ -88,60 +88,37 @@ async def create_order(call: Call):
         await _check_direct_provider(hub, b.provider_id, b.service_id)
     enc, lookup, masked = hub.vault.seal(b.contact_phone)
     now = utcnow()
-    order_no = now.strftime("OH%Y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+    order = {
+        "order_no": now.strftime("OH%Y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}",
+        "customer_id": me.user_id,
+        "service_id": b.service_id,
+        "area_id": area["id"] if area else None,
+        "dispatch_mode": b.dispatch_mode,
+        "urgency": b.urgency,
+        "offered_provider_id": b.provider_id,
+        "address": b.address,
+        "district": area["name"] if area else "",
+        "lat": b.lat,
+        "lng": b.lng,
+        "description": b.description,
+        "contact_name": b.contact_name,
+        "contact_phone_enc": enc,
+        "contact_phone_hash": lookup,
+        "contact_phone_masked": masked,
+        "images": orjson.dumps(b.images).decode(),
+        "scheduled_at": b.scheduled_at.replace(tzinfo=None) if b.scheduled_at else None,
+        "estimated_amount": service["base_price"],
+        "expires_at": now + timedelta(seconds=hub.settings.order_expiry_s),
+        "created_at": now,
+    }
+    created = {
+        "action": "create",
+        "by_role": "customer",
+        "by_user_id": me.user_id,
+        "detail": {"dispatchMode": b.dispatch_mode, "providerId": b.provider_id},
+    }
     try:
-        async with hub.db.transaction() as cur:
-            await cur.execute(
-                "INSERT INTO orders (order_no, customer_id, service_id, area_id, dispatch_mode,"
-                " urgency, offered_provider_id, seq, address, district, lat, lng, description,"
-                " contact_name, contact_phone_enc, contact_phone_hash, contact_phone_masked,"
-                " images, scheduled_at, estimated_amount, expires_at, created_at, updated_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                " %s, %s, %s, %s, %s, %s)",
-                (
-                    order_no,
-                    me.user_id,
-                    b.service_id,
-                    area["id"] if area else None,
-                    b.dispatch_mode,
-                    b.urgency,
-                    b.provider_id,
-                    b.address,
-                    area["name"] if area else "",
-                    b.lat,
-                    b.lng,
-                    b.description,
-                    b.contact_name,
-                    enc,
-                    lookup,
-                    masked,
-                    orjson.dumps(b.images).decode(),
-                    b.scheduled_at.replace(tzinfo=None) if b.scheduled_at else None,
-                    service["base_price"],
-                    now + timedelta(seconds=hub.settings.order_expiry_s),
-                    now,
-                    now,
-                ),
-            )
-            order_id = cur.lastrowid
-            await cur.execute(
-                "INSERT INTO order_events (order_id, seq, status, action, by_role, by_user_id,"
-                " detail, created_at) VALUES (%s, 1, 'pending', 'create', 'customer', %s, %s, %s)",
-                (
-                    order_id,
-                    me.user_id,
-                    orjson.dumps(
-                        {"dispatchMode": b.dispatch_mode, "providerId": b.provider_id}
-                    ).decode(),
-                    now,
-                ),
-            )
-            if idem:
-                await cur.execute(
-                    "INSERT INTO idempotency_keys (user_id, scope, idem_key, resource_id)"
-                    " VALUES (%s, 'order', %s, %s)",
-                    (me.user_id, idem, order_id),
-                )
+        order_id = await hub.orders.create(order, created, idem)
     except Exception as exc:
         if idem and is_duplicate(exc):  # the same key raced in: answer with its order
             return await _order_for_key(hub, me.user_id, idem), 200
@@ -149,16 +126,12 @@ async def create_order(call: Call):
     # Written, so acknowledged. Should activation fail, the host's reconcile loop picks the
     # order up within seconds; the customer still gets the order it placed.
     await hub.actors.order_activate(order_id)
-    return store.order_json(await store.load(hub.db, order_id))
+    return order_json(await hub.orders.load(order_id))
 
 
 async def _order_for_key(hub, user_id: int, key: str) -> dict | None:
-    found = await hub.db.fetch_one(
-        "SELECT resource_id FROM idempotency_keys WHERE user_id = %s AND scope = 'order'"
-        " AND idem_key = %s",
-        (user_id, key),
-    )
-    return store.order_json(await store.load(hub.db, found["resource_id"])) if found else None
+    order_id = await hub.orders.id_for_key(user_id, key)
+    return order_json(await hub.orders.load(order_id)) if order_id else None
 
 
 async def _check_direct_provider(hub, provider_id: int, service_id: int) -> None:
@@ -178,36 +151,28 @@ async def _check_direct_provider(hub, provider_id: int, service_id: int) -> None
 async def list_orders(call: Call):
     """A customer's own orders, a provider's assigned ones, or (staff) all; newest first."""
     hub, q, me = call.hub, call.query, call.me
-    where, args = [], []
+    mine: dict = {}
     if me.role == "customer":
-        where.append("customer_id = %s")
-        args.append(me.user_id)
+        mine["customer_id"] = me.user_id
     elif me.role == "provider":
-        where.append("provider_id = %s")
-        args.append(await hub.provider_id(me.user_id) or 0)
-    if q.status:
-        where.append("status = %s")
-        args.append(q.status)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    total = await hub.db.fetch_one(f"SELECT COUNT(*) AS n FROM orders {clause}", args)
-    rows = await hub.db.fetch_all(
-        f"SELECT * FROM orders {clause} ORDER BY id DESC LIMIT %s OFFSET %s",
-        [*args, q.limit, (q.page - 1) * q.limit],
+        mine["provider_id"] = await hub.provider_id(me.user_id) or 0
+    rows, total = await hub.orders.page(
+        **mine, status=q.status, limit=q.limit, offset=(q.page - 1) * q.limit
     )
-    return {"items": [store.order_json(r) for r in rows], "total": total["n"]}
+    return {"items": [order_json(r) for r in rows], "total": total}
 
 
 @router.route("GET", "/api/orders/{id:int}", roles=ROLES, response=OrderOut)
 async def get_order(call: Call):
     """One order, if it is yours (or you are staff)."""
-    return store.order_json(await visible_order(call.hub, call.me, call.path["id"]))
+    return order_json(await visible_order(call.hub, call.me, call.path["id"]))
 
 
 @router.route("GET", "/api/orders/{id:int}/timeline", roles=ROLES, response=Timeline)
 async def order_timeline(call: Call):
     """Every status event of the order, in seq order."""
     row = await visible_order(call.hub, call.me, call.path["id"])
-    return {"items": await store.timeline(call.hub.db, row["id"])}
+    return {"items": await call.hub.orders.timeline(row["id"])}
 
 
 @router.route(
@@ -217,13 +182,13 @@ async def order_messages(call: Call):
     """The order's chat after `afterSeq`, in seq order."""
     row = await visible_order(call.hub, call.me, call.path["id"])
     return {
-        "items": await store.messages_after(
-            call.hub.db, row["id"], call.query.after_seq, call.query.limit
+        "items": await call.hub.orders.messages_after(
+            row["id"], call.query.after_seq, call.query.limit
         )
     }
 
 
-_BODIES = {"quote": QuoteIn, "cancel": CancelIn, "assign": AssignIn}
+_BODIES = {"quote": QuoteIn, "cancel": CancelIn, "decline": CancelIn, "assign": AssignIn}
 
 
 def _action_handler(action: str):

@@ -1,0 +1,48 @@
+"""What an order or provider actor may use: a small, typed environment, not its whole host.
+
+The host builds one Env and hands it to every entity it holds; tests can hand in fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from adapters.clock import utcnow
+from adapters.mysql import Database
+from adapters.orders import OrderStore
+from adapters.redis import Keys
+from adapters.settings import Settings
+
+
+class Emits(Protocol):
+    async def emit(self, event: str, data: dict, to: list[str] | str) -> None: ...
+
+    async def alert(self, kind: str, **data) -> None: ...
+
+    def add_to(self, pipe, events: list[tuple[str, dict, list[str] | str]]) -> None: ...
+
+
+class ProviderMessages(Protocol):
+    """What an order may ask of a provider actor, wherever that provider is hosted."""
+
+    async def reserve(self, provider_id: int, order_id: int) -> dict: ...
+
+    async def release(self, provider_id: int, order_id: int) -> dict: ...
+
+    async def where(self, provider_id: int) -> dict: ...
+
+
+@dataclass(frozen=True)
+class Env:
+    settings: Settings
+    db: Database  # for adapters.providers
+    orders: OrderStore
+    redis: object  # redis.asyncio.Redis: GEO sets, open offers
+    keys: Keys
+    emitter: Emits
+    providers: ProviderMessages
+    retire_order: Callable[[int], None]  # an ended order leaves its host
+    clock: Callable[[], datetime] = utcnow

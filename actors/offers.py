@@ -1,0 +1,89 @@
+"""Offers in Redis: the offers open to each provider (their grab hall) and the crowd a grab
+order was broadcast to. Sending and withdrawing also tell the providers, in the same round
+trip."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import orjson
+
+from actors.env import Env
+from adapters.clock import iso
+
+
+def _payload(env: Env, order: dict, distance_m: float, ttl: float) -> dict:
+    return {
+        "orderId": order["id"],
+        "serviceId": order["service_id"],
+        "distanceM": round(distance_m),
+        "price": order["estimated_amount"],
+        "address": order["district"],
+        "urgency": order["urgency"],
+        "dispatchMode": order["dispatch_mode"],
+        "expiresAt": iso(env.clock() + timedelta(seconds=ttl)),
+        "expiresAtTs": time.time() + ttl,
+    }
+
+
+async def send(env: Env, order: dict, targets: list[tuple[int, float]], ttl: float) -> None:
+    """Offer the order to each (provider id, distance); a grab order remembers its crowd."""
+    keys, keep = env.keys, int(env.settings.order_expiry_s) + 3600
+    pipe = env.redis.pipeline(transaction=False)
+    emits = []
+    for pid, dist in targets:
+        payload = _payload(env, order, dist, ttl)
+        pipe.hset(keys.offers(pid), str(order["id"]), orjson.dumps(payload))
+        pipe.expire(keys.offers(pid), keep)
+        public = {k: v for k, v in payload.items() if k != "expiresAtTs"}
+        emits.append(("order.offer", public, f"provider:{pid}"))
+    if order["dispatch_mode"] == "grab":
+        pipe.sadd(keys.offered(order["id"]), *[pid for pid, _ in targets])
+        pipe.expire(keys.offered(order["id"]), keep)
+    env.emitter.add_to(pipe, emits)
+    await pipe.execute()
+
+
+async def withdraw(env: Env, order_id: int, providers: list[int], reason: str) -> None:
+    """The offer leaves these providers' halls, and they hear `order.taken` with why."""
+    if not providers:
+        return
+    pipe = env.redis.pipeline(transaction=False)
+    for pid in providers:
+        pipe.hdel(env.keys.offers(pid), str(order_id))
+    env.emitter.add_to(
+        pipe,
+        [
+            (
+                "order.taken",
+                {"orderId": order_id, "reason": reason},
+                [f"provider:{p}" for p in providers],
+            )
+        ],
+    )
+    await pipe.execute()
+
+
+async def crowd(env: Env, order_id: int) -> set[int]:
+    """The providers a grab order was offered to (kept in Redis: it survives a restart)."""
+    return {int(p) for p in await env.redis.smembers(env.keys.offered(order_id))}
+
+
+async def open_to(redis, keys, provider_id: int) -> list[dict]:
+    """The offers still open to a provider (hall.snapshot), nearest first."""
+    raw = await redis.hgetall(keys.offers(provider_id))
+    now = time.time()
+    offers, expired = [], []
+    for order_id, payload in raw.items():
+        offer = orjson.loads(payload)
+        if offer["expiresAtTs"] > now:
+            offers.append(offer)
+        else:
+            expired.append(order_id)
+    if expired:
+        await redis.hdel(keys.offers(provider_id), *expired)
+    offers.sort(key=lambda o: o["distanceM"])
+    for offer in offers:
+        offer.pop("expiresAtTs", None)
+    return offers
