@@ -121,8 +121,9 @@ GUARDS: dict[str, Guard] = {
 
 def is_party(order: dict, actor: dict, action: str, crowd: set[int]) -> bool:
     """Staff and the system see every order; a customer their own. A provider is a party
-    while holding it, while holding its one offer (direct, auto, assigned), and, for a grab,
-    while in the crowd it was broadcast to: a loser hears why it lost, anyone else gets 404."""
+    while holding it; while it is pending, when holding its one offer (direct, auto,
+    assigned) or in the crowd a grab offer went to; and for a grab, a crowd member always
+    (a loser hears why it lost). Anyone else gets a 404."""
     role = actor["role"]
     if role in STAFF or role == SYSTEM:
         return True
@@ -135,7 +136,7 @@ def is_party(order: dict, actor: dict, action: str, crowd: set[int]) -> bool:
         return True
     if order["status"] == "pending" and pid == order["offered_provider_id"]:
         return True
-    return action == "grab" and pid in crowd
+    return pid in crowd and (order["status"] == "pending" or action == "grab")
 
 
 def _grab_refusal(order: dict, pid: int | None) -> dict:

@@ -80,6 +80,10 @@ class Database:
         self.pool.close()
         await self.pool.wait_closed()
 
+    async def ping(self) -> None:
+        """Raises unless MySQL answers a trivial query (readiness)."""
+        await self.fetch_one("SELECT 1 AS one")
+
     async def fetch_one(self, sql: str, args=None) -> dict | None:
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(sql, args)

@@ -22,7 +22,7 @@ async def ready(call: Call):
     hub = call.hub
 
     async def mysql():
-        await hub.db.fetch_one("SELECT 1 AS one")
+        await hub.db.ping()
 
     async def redis():
         await hub.redis.ping()

@@ -8,6 +8,7 @@ from datetime import timedelta
 import orjson
 
 from actors.transitions import CLIENT_ACTIONS, roles_for
+from adapters import catalog, providers
 from adapters.clock import utcnow
 from adapters.mysql import is_duplicate
 from adapters.orders import order_json
@@ -72,10 +73,8 @@ async def create_order(call: Call):
     if idem and (earlier := await _order_for_key(hub, me.user_id, idem)):
         return earlier, 200
     await hub.limiter.hit(f"order:{me.user_id}", hub.limits.orders_per_min)
-    service = await hub.db.fetch_one(
-        "SELECT * FROM services WHERE id = %s AND active", (b.service_id,)
-    )
-    if service is None:
+    service = await catalog.service(hub.db, b.service_id)
+    if service is None or not service["active"]:
         raise Invalid("serviceId: no such service", fields=[{"field": "serviceId"}])
     area = await hub.area_at(b.lat, b.lng)
     if area is False:
@@ -135,9 +134,7 @@ async def _order_for_key(hub, user_id: int, key: str) -> dict | None:
 
 
 async def _check_direct_provider(hub, provider_id: int, service_id: int) -> None:
-    row = await hub.db.fetch_one(
-        "SELECT skills, verification FROM providers WHERE id = %s", (provider_id,)
-    )
+    row = await providers.load(hub.db, provider_id)
     if row is None or row["verification"] != "approved":
         raise Invalid("providerId: no such approved provider", fields=[{"field": "providerId"}])
     if service_id not in orjson.loads(row["skills"]):

@@ -1,0 +1,231 @@
+"""The order state machine, row by row, with no services: every (status × action × caller)
+gives the next status or the refusal CONTRACT §5 names. Written from the contract, not from
+actors/transitions.py, so the two are checked against each other."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from actors.results import ok
+from actors.transitions import (
+    ASSIGNED,
+    CLIENT_ACTIONS,
+    GUARDS,
+    LIVE,
+    STATUSES,
+    TABLE,
+    TERMINAL,
+    Decision,
+    decide,
+)
+
+NOW = datetime(2026, 11, 29, 12, 0, 0)
+CUSTOMER_ID, OTHER_CUSTOMER_ID = 10, 11
+ASSIGNEE, HOLDER, CROWD, STRANGER = 7, 8, 9, 5  # provider ids
+
+CALLERS = {
+    "customer": {"role": "customer", "userId": CUSTOMER_ID},
+    "other_customer": {"role": "customer", "userId": OTHER_CUSTOMER_ID},
+    "assignee": {"role": "provider", "userId": 107, "providerId": ASSIGNEE},
+    "holder": {"role": "provider", "userId": 108, "providerId": HOLDER},  # the one offer
+    "crowd": {"role": "provider", "userId": 109, "providerId": CROWD},  # a grab broadcast
+    "stranger": {"role": "provider", "userId": 105, "providerId": STRANGER},
+    "dispatcher": {"role": "dispatcher", "userId": 1},
+    "admin": {"role": "admin", "userId": 2},
+    "system": {"role": "system", "userId": None},
+}
+STAFF = {"dispatcher", "admin"}
+PROVIDERS = {"assignee", "holder", "crowd", "stranger"}
+CUSTOMERS = {"customer", "other_customer"}
+CANCELLERS = {"customer"} | STAFF
+
+# CONTRACT §5: every allowed move, (status, action) → (next status, who may make it).
+ALLOWED = {
+    ("pending", "grab"): ("accepted", {"crowd"}),
+    ("pending", "accept"): ("accepted", {"holder"}),
+    ("pending", "decline"): ("pending", {"holder"}),
+    ("pending", "assign"): ("pending", STAFF),
+    ("pending", "cancel"): ("cancelled", CANCELLERS),
+    ("pending", "offer_timeout"): ("pending", {"system"}),
+    ("pending", "expire"): ("expired", {"system"}),
+    ("accepted", "depart"): ("departed", {"assignee"}),
+    ("accepted", "decline"): ("pending", {"assignee"}),  # hand back before arriving
+    ("accepted", "cancel"): ("cancelled", CANCELLERS),
+    ("departed", "arrive"): ("arrived", {"assignee"}),
+    ("departed", "decline"): ("pending", {"assignee"}),
+    ("departed", "cancel"): ("cancelled", CANCELLERS),
+    ("arrived", "quote"): ("arrived", {"assignee"}),
+    ("arrived", "confirm-quote"): ("in_progress", {"customer"}),
+    ("arrived", "start"): ("in_progress", {"assignee"}),
+    ("arrived", "cancel"): ("cancelled", CANCELLERS),
+    ("in_progress", "complete"): ("completed", {"assignee"}),
+}
+# Which kind of caller may ever make each action (else 403, whatever the status).
+MAY_EVER = {
+    "grab": PROVIDERS,
+    "accept": PROVIDERS,
+    "decline": PROVIDERS,
+    "depart": PROVIDERS,
+    "arrive": PROVIDERS,
+    "quote": PROVIDERS,
+    "start": PROVIDERS,
+    "complete": PROVIDERS,
+    "confirm-quote": CUSTOMERS,
+    "cancel": CUSTOMERS | STAFF,
+    "assign": STAFF,
+    "offer_timeout": {"system"},
+    "expire": {"system"},
+}
+ACTIONS = sorted(MAY_EVER)
+ARGS = {"quote": {"amount": 8800}, "assign": {"providerId": HOLDER}, "cancel": {"reason": "x"}}
+
+
+def order(status: str, action: str) -> dict:
+    """An order in `status` that passes the action's guards (guards are tested apart)."""
+    has_provider = status in ASSIGNED or status == "completed"
+    return {
+        "id": 1,
+        "status": status,
+        "customer_id": CUSTOMER_ID,
+        "provider_id": ASSIGNEE if has_provider else None,
+        "offered_provider_id": HOLDER if status == "pending" and action != "grab" else None,
+        "dispatch_mode": "grab" if action == "grab" else "direct",
+        "quoted_amount": 9900 if action == "confirm-quote" else None,
+        "estimated_amount": 5000,
+        "seq": 3,
+    }
+
+
+def is_party(caller: str, status: str, action: str) -> bool:
+    """CONTRACT §5/§2: whose order it is (anyone else gets a 404)."""
+    if caller in STAFF or caller == "system" or caller == "customer":
+        return True
+    if caller == "assignee":
+        return status in ASSIGNED or status == "completed"
+    if caller == "holder":  # a grab order has no single offer holder (see order())
+        return status == "pending" and action != "grab"
+    if caller == "crowd":
+        return status == "pending" or action == "grab"
+    return False
+
+
+def expected(status: str, action: str, caller: str) -> tuple[str, str]:
+    """('moved', next status) or ('refused', 'STATUS code')."""
+    if caller not in MAY_EVER[action]:
+        return "refused", "403 forbidden"
+    if not is_party(caller, status, action):
+        return "refused", "404 not_found"
+    allowed = ALLOWED.get((status, action))
+    if allowed and caller in allowed[1]:
+        return "moved", allowed[0]
+    if action == "grab":
+        if status in ("cancelled", "expired"):
+            return "refused", f"409 order_{status}"
+        if caller == "assignee":
+            return "refused", "409 invalid_transition"  # it is already theirs
+        return "refused", "409 already_taken"
+    if action in ("accept", "decline") and status == "pending" and caller == "crowd":
+        return "refused", "409 not_offered"
+    return "refused", "409 invalid_transition"
+
+
+GRID = [(s, a, c) for s in STATUSES for a in ACTIONS for c in CALLERS]
+
+
+@pytest.mark.parametrize(("status", "action", "caller"), GRID)
+def test_every_row(status, action, caller):
+    row = order(status, action)
+    got = decide(row, CALLERS[caller], action, ARGS.get(action, {}), {CROWD}, NOW)
+    if isinstance(got, Decision):
+        outcome = ("moved", got.to)
+        assert got.changes.get("status", status) == got.to
+    else:
+        assert got["ok"] is False
+        outcome = ("refused", f"{got['status']} {got['error']['code']}")
+    assert outcome == expected(status, action, caller)
+
+
+def test_the_table_is_the_contract():
+    """Nothing allowed that the contract does not list, and every action is named."""
+    assert {k: v.to for k, v in TABLE.items()} == {k: v[0] for k, v in ALLOWED.items()}
+    assert CLIENT_ACTIONS == set(ACTIONS) - {"offer_timeout", "expire"}
+    assert set(STATUSES) == set(LIVE) | TERMINAL and not set(LIVE) & TERMINAL
+
+
+@pytest.mark.parametrize(
+    ("guard", "status", "action", "caller", "change"),
+    [
+        ("open_to_grab", "pending", "grab", "holder", {"dispatch_mode": "direct"}),
+        ("holds_offer", "pending", "accept", "crowd", {}),
+        ("holds_offer", "pending", "decline", "crowd", {}),
+        ("has_quote", "arrived", "confirm-quote", "customer", {"quoted_amount": None}),
+        ("no_open_quote", "arrived", "start", "assignee", {"quoted_amount": 9900}),
+    ],
+)
+def test_each_guard_refuses(guard, status, action, caller, change):
+    row = {**order(status, action), **change}
+    crowd = {CROWD, HOLDER}
+    got = decide(row, CALLERS[caller], action, ARGS.get(action, {}), crowd, NOW)
+    assert not isinstance(got, Decision)
+    assert (got["status"], got["error"]["code"]) == (409, GUARDS[guard].code)
+
+
+def test_every_guard_is_tested_and_used():
+    used = {g for rule in TABLE.values() for g in rule.guards}
+    assert used == set(GUARDS)
+    tested = {case[0] for case in test_each_guard_refuses.pytestmark[0].args[1]}
+    assert tested == set(GUARDS)
+
+
+def test_grab_refusals_say_why():
+    """already_taken only when another provider holds it; an ended order says so."""
+    crowd = {CROWD}
+    grab = CALLERS["crowd"]
+    taken = {**order("accepted", "grab")}
+    assert decide(taken, grab, "grab", {}, crowd, NOW)["error"]["code"] == "already_taken"
+    for status in ("cancelled", "expired"):
+        ended = {**order(status, "grab"), "provider_id": None}
+        assert decide(ended, grab, "grab", {}, crowd, NOW)["error"]["code"] == f"order_{status}"
+    mine = {**order("accepted", "grab"), "provider_id": CROWD}
+    assert decide(mine, grab, "grab", {}, crowd, NOW)["error"]["code"] == "invalid_transition"
+
+
+def test_effects_write_what_the_action_means():
+    grab = decide(order("pending", "grab"), CALLERS["crowd"], "grab", {}, {CROWD}, NOW)
+    assert grab.changes == {
+        "status": "accepted",
+        "accepted_at": NOW,
+        "provider_id": CROWD,
+        "offered_provider_id": None,
+    }
+    assert grab.then == ("stop_dispatch", "withdraw_taken")
+    back = decide(order("departed", "decline"), CALLERS["assignee"], "decline", {}, set(), NOW)
+    assert back.changes["provider_id"] is None and back.detail["providerId"] == ASSIGNEE
+    assert back.then == ("release_provider", "dispatch_again")
+    row = {**order("in_progress", "complete"), "quoted_amount": 12000}
+    done = decide(row, CALLERS["assignee"], "complete", {}, set(), NOW)
+    assert done.changes["final_amount"] == 12000 and done.then == ("end",)
+    cancel = decide(
+        order("pending", "cancel"), CALLERS["admin"], "cancel", ARGS["cancel"], set(), NOW
+    )
+    assert cancel.changes["cancel_by"] == "staff" and cancel.detail == {"reason": "x"}
+
+
+def test_sql_enum_lists_the_statuses():
+    """The orders.status ENUM in the migrations is the state machine's status list."""
+    schema = "\n".join(
+        p.read_text() for p in sorted((Path(__file__).parents[1] / "adapters/schema").glob("*.sql"))
+    )
+    enums = re.findall(r"\bstatus ENUM\(([^)]*)\)[^,]*DEFAULT 'pending'", schema)
+    assert enums, "no orders.status ENUM found in adapters/schema"
+    assert tuple(re.findall(r"'([a-z_]+)'", enums[-1])) == STATUSES
+
+
+def test_refusals_are_plain_dicts():
+    """Answers cross Ray: plain dicts in the CONTRACT §2 shape."""
+    refused = decide(order("completed", "cancel"), CALLERS["customer"], "cancel", {}, set(), NOW)
+    assert set(refused) == set(ok()) | {"status", "error"}
