@@ -9,26 +9,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pymysql
 import pytest
-import redis as redis_sync
 import socketio
 
 from adapters.mysql import MysqlDsn
 
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
+# The process helpers live in load/processes.py (the benches start the same processes);
+# tests import them from here.
+from load.processes import (  # noqa: F401 (re-exported for the tests)
+    PY,
+    ROOT,
+    HubProcess,
+    Stores,
+    free_port,
+    hub_env,
+    seed_hub,
+    spawn,
+    start_ray_head,
+    start_sandbox,
+    stop,
+    wait_http,
+)
+from load.stores import drop_database, flush_redis
+
 MYSQL_URL = os.environ.get("MYSQL_URL", "mysql://root@127.0.0.1:3306/orderhub_test")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 ADMIN_PASSWORD = "test-admin-pw-1"
@@ -36,11 +45,7 @@ ADMIN_PASSWORD = "test-admin-pw-1"
 if MysqlDsn.parse(MYSQL_URL).database == "orderhub":
     raise SystemExit("tests refuse to run against the demo database `orderhub`")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+HubProc = HubProcess  # the name the hub fixtures' values had
 
 
 @contextlib.asynccontextmanager
@@ -64,43 +69,6 @@ async def serve_asgi(app):
         await task
 
 
-def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer 200 within {timeout} s")
-
-
-def spawn(args: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop(proc: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 20) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig)
-        proc.wait(timeout)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-
-
 @pytest.fixture(scope="session")
 def workdir():
     """Logs of every process the tests start; kept after the run for post-mortems."""
@@ -109,132 +77,63 @@ def workdir():
     return path
 
 
-def _drop_database(url: str) -> None:
-    dsn = MysqlDsn.parse(url)
-    conn = pymysql.connect(**dsn.connect_kwargs(with_db=False), autocommit=True)
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{dsn.database}`")
-    conn.close()
-
-
 @pytest.fixture(scope="session")
 def clean_stores():
     """A fresh test database and Redis db for the session."""
-    _drop_database(MYSQL_URL)
-    redis_sync.from_url(REDIS_URL).flushdb()
+    drop_database(MYSQL_URL)
+    flush_redis(REDIS_URL)
 
 
 @pytest.fixture(scope="session")
 def ray_head(workdir):
     """One Ray head for the whole session (Ray's testing advice); hubs join it."""
-    port = free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-    proc = spawn(
-        [
-            str(Path(PY).with_name("ray")),
-            "start",
-            "--head",
-            "--block",
-            f"--port={port}",
-            "--num-cpus=2",
-            "--include-dashboard=false",
-            "--disable-usage-stats",
-            f"--temp-dir={workdir / 'ray'}",
-        ],
-        env,
-        workdir / "ray.log",
-    )
-    address = f"127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ray head exited: see {workdir / 'ray.log'}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.5)
-    time.sleep(2)
-    yield address
-    stop(proc, signal.SIGTERM, 30)
+    head = start_ray_head(workdir / "ray", workdir / "ray.log", timeout=90)
+    yield head.address
+    head.stop()
 
 
 @pytest.fixture(scope="session")
 def sandbox(workdir):
-    port = free_port()
-    env = {**os.environ, "WECHAT_SANDBOX_PORT": str(port)}
-    proc = spawn([PY, "-m", "sandbox"], env, workdir / "sandbox.log")
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/sandbox/health", 30, proc)
-    yield base
-    stop(proc)
-
-
-@dataclass
-class HubProc:
-    url: str
-    port: int
-    proc: subprocess.Popen
-    env: dict
-    log: Path
-
-    def kill(self) -> None:
-        stop(self.proc, signal.SIGKILL)
-
-    def restart(self) -> None:
-        self.kill()
-        self.proc = spawn([PY, "-m", "hub"], self.env, self.log)
-        wait_http(f"{self.url}/api/ready", 120, self.proc)
+    service = start_sandbox(workdir / "sandbox.log", timeout=30)
+    yield service.url
+    service.stop()
 
 
 @pytest.fixture(scope="session")
 def hub_factory(clean_stores, ray_head, sandbox, workdir):
-    started: list[HubProc] = []
+    """Starts hubs joined to the session's Ray head; keyword arguments override env vars."""
+    started: list[HubProcess] = []
     seeded: set[str] = set()
 
-    def start(**overrides) -> HubProc:
+    def start(**overrides) -> HubProcess:
         port = free_port()
-        env = {
-            **os.environ,
-            "MYSQL_URL": MYSQL_URL,
-            "REDIS_URL": REDIS_URL,
-            "RAY_ADDRESS": ray_head,
-            "RAY_AUTH_MODE": "disabled",
-            "HUB_PORT": str(port),
-            "WECHAT_API_BASE": sandbox,
-            "ORDERHUB_STATE_DIR": str(workdir / "state"),
-            "HUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "HUB_LOGIN_PER_MIN": "100000",
-            "HUB_ORDERS_PER_MIN": "1000",
-            "PYTHONUNBUFFERED": "1",
-            **{k: str(v) for k, v in overrides.items()},
-        }
+        stores = Stores(MYSQL_URL, REDIS_URL, workdir / "state")
+        env = hub_env(
+            port,
+            stores,
+            sandbox,
+            ADMIN_PASSWORD,
+            ray_head,
+            **{"HUB_LOGIN_PER_MIN": 100000, "HUB_ORDERS_PER_MIN": 1000, **overrides},
+        )
         log = workdir / f"hub-{port}.log"
         if env["MYSQL_URL"] not in seeded:  # a database of its own: start it empty
             seeded.add(env["MYSQL_URL"])
             if env["MYSQL_URL"] != MYSQL_URL:
-                _drop_database(env["MYSQL_URL"])
-                redis_sync.from_url(env["REDIS_URL"]).flushdb()
-            subprocess.run(
-                [PY, "-m", "hub", "seed"],
-                env=env,
-                cwd=ROOT,
-                check=True,
-                stdout=log.open("ab"),
-                stderr=subprocess.STDOUT,
-            )
-        proc = spawn([PY, "-m", "hub"], env, log)
-        hub = HubProc(f"http://127.0.0.1:{port}", port, proc, env, log)
+                drop_database(env["MYSQL_URL"])
+                flush_redis(env["REDIS_URL"])
+            seed_hub(env, log)
+        hub = HubProcess.start(env, log)
         started.append(hub)
-        wait_http(f"{hub.url}/api/ready", 120, proc)
         return hub
 
     yield start
     for hub in started:
-        stop(hub.proc)
+        hub.stop()
 
 
 @pytest.fixture(scope="session")
-def hub(hub_factory) -> HubProc:
+def hub(hub_factory) -> HubProcess:
     return hub_factory()
 
 
