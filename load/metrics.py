@@ -93,6 +93,12 @@ def _proc_stat(pid: int) -> tuple[int, float] | None:
     return int(rest[1]), (int(rest[11]) + int(rest[12])) / _CLK
 
 
+def proc_cpu_seconds(pid: int) -> float | None:
+    """User+system CPU seconds of one process (None when it is gone)."""
+    st = _proc_stat(pid)
+    return None if st is None else st[1]
+
+
 class ProcTreeCPU:
     """CPU seconds of a process and all its descendants (e.g. the hub and its Ray workers)."""
 
