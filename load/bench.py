@@ -13,19 +13,33 @@ import asyncio
 import contextlib
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import orjson
 
-from load.report import CLIENT_SERIES
+from load.processes import (
+    PY,
+    HubProcess,
+    Service,
+    Stores,
+    free_port,
+    hub_env,
+    seed_hub,
+    spawn,
+    start_sandbox,
+    stop,
+    wait_http,
+)
+from load.run_args import config_from
+from load.runner import run_load
+from load.series import CLIENT_SERIES
+from load.stores import drop_database, flush_redis
+from load.summary import print_summary
 
 # The fixed scenario (any of these can still be overridden on the command line).
 BENCH_DEFAULTS = {
@@ -42,48 +56,11 @@ BENCH_DEFAULTS = {
 COMPARE = (*CLIENT_SERIES, "location.update ack", "generator loop lag")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str, timeout: float = 2.0) -> bool:
+def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/api/health", timeout=timeout) as r:
-            return r.status == 200
-    except OSError:
+        return httpx.get(f"{url}/api/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
         return False
-
-
-def _wait(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-        if _healthy(url):
-            return
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not become healthy in {timeout:.0f}s")
-
-
-def _spawn(args: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        args, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
 
 
 class OwnHub:
@@ -91,69 +68,45 @@ class OwnHub:
 
     def __init__(self, logdir: Path):
         self.logdir = logdir
-        self.procs: list[subprocess.Popen] = []
-        self.port = _free_port()
-        sandbox_port = _free_port()
         self.password = secrets.token_urlsafe(12)
         base = os.environ.get("MYSQL_URL", "mysql://root@127.0.0.1:3306/orderhub")
         self.database = f"orderhub_bench_{secrets.token_hex(4)}"  # its own, dropped after
-        self.mysql_url = base.rsplit("/", 1)[0] + "/" + self.database
-        self.env = {
-            **os.environ,
-            "MYSQL_URL": self.mysql_url,
-            "REDIS_URL": "redis://127.0.0.1:6379/13",
-            "HUB_PORT": str(self.port),
-            "WECHAT_SANDBOX_PORT": str(sandbox_port),
-            "WECHAT_API_BASE": f"http://127.0.0.1:{sandbox_port}",
-            "WECHAT_PAY_BASE": f"http://127.0.0.1:{sandbox_port}",
-            "HUB_ADMIN_PASSWORD": self.password,
-            "ORDERHUB_STATE_DIR": str(logdir / "state"),
-            "HUB_LOGIN_PER_MIN": "1000000",
-            "HUB_ORDERS_PER_MIN": "100000",
-            "RAY_AUTH_MODE": "disabled",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        self.stores = Stores(
+            mysql_url=base.rsplit("/", 1)[0] + "/" + self.database,
+            redis_url="redis://127.0.0.1:6379/13",
+            state_dir=logdir / "state",
+        )
+        self.sandbox: Service | None = None
+        self.hub: HubProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return self.hub.url
 
     def start(self) -> None:
-        import redis
-
-        redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
-        sb = _spawn([sys.executable, "-m", "sandbox"], self.env, self.logdir / "sandbox.log")
-        self.procs.append(sb)
-        subprocess.run(
-            [sys.executable, "-m", "hub", "seed"],
-            env=self.env,
-            check=True,
-            stdout=(self.logdir / "seed.log").open("ab"),
-            stderr=subprocess.STDOUT,
+        flush_redis(self.stores.redis_url)
+        self.sandbox = start_sandbox(self.logdir / "sandbox.log")
+        env = hub_env(
+            free_port(),
+            self.stores,
+            self.sandbox.url,
+            self.password,
+            HUB_LOGIN_PER_MIN=1000000,
+            HUB_ORDERS_PER_MIN=100000,
         )
-        hub = _spawn([sys.executable, "-m", "hub"], self.env, self.logdir / "hub.log")
-        self.procs.append(hub)
-        _wait(self.url, hub, 240)
+        seed_hub(env, self.logdir / "seed.log")
+        self.hub = HubProcess.start(env, self.logdir / "hub.log", ready_timeout=240)
 
     def stop(self) -> None:
-        for p in reversed(self.procs):
-            _stop(p)
-        self.procs = []
+        for part in (self.hub, self.sandbox):
+            if part is not None:
+                part.stop()
+        self.hub = self.sandbox = None
         with contextlib.suppress(Exception):
-            import pymysql
-
-            from load.checks import _mysql_params
-
-            params = _mysql_params(self.mysql_url)
-            params.pop("db")
-            conn = pymysql.connect(**params, autocommit=True)
-            with conn.cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS `{self.database}`")
-            conn.close()
+            drop_database(self.stores.mysql_url)
 
 
-def bench_main(args, config_from) -> int:
-    from load.__main__ import print_summary
-    from load.runner import run_load
-
+def bench_main(args) -> int:
     argv = sys.argv[1:]
     for key, value in BENCH_DEFAULTS.items():
         flag = "--" + key.replace("_", "-")
@@ -174,7 +127,7 @@ def bench_main(args, config_from) -> int:
                     cfg,
                     hub=own.url,
                     admin_password=own.password,
-                    mysql_url=own.mysql_url,
+                    mysql_url=own.stores.mysql_url,
                     hub_pid=None,
                 )
             print(f"[bench] 1/2 hub at {cfg.hub}")
@@ -189,14 +142,11 @@ def bench_main(args, config_from) -> int:
             if own is not None:
                 own.stop()
                 own = None
-        port = args.relay_port or _free_port()
+        port = args.relay_port or free_port()
         relay_url = f"http://127.0.0.1:{port}"
-        relay = _spawn(
-            [sys.executable, "-m", "load", "relay", "--port", str(port)],
-            dict(os.environ),
-            logdir / "relay.log",
-        )
-        _wait(relay_url, relay, 60)
+        relay_log = logdir / "relay.log"
+        relay = spawn([PY, "-m", "load", "relay", "--port", str(port)], os.environ, relay_log)
+        wait_http(f"{relay_url}/api/health", 60, relay, relay_log)
         print(f"[bench] 2/2 relay at {relay_url}")
         reports["relay"] = asyncio.run(
             run_load(
@@ -209,7 +159,7 @@ def bench_main(args, config_from) -> int:
         )
         print_summary(reports["relay"])
     finally:
-        _stop(relay)
+        stop(relay, timeout=30)
         if own is not None:
             own.stop()
     table = compare(reports)
