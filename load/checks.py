@@ -126,15 +126,20 @@ async def run_checks(merged: dict, mysql_url: str | None, t_stop: float | None =
             examples["events lost or out of seq"].append(ex)
     info["open offers the provider was never told about"] = len(merged.get("not_notified", []))
 
-    if not mysql_url:
-        info["mysql"] = "skipped"
+    def verdict(mysql: bool, **more) -> dict:
+        """The result: ok when every count is 0; `mysql`: whether MySQL was checked."""
         return {
             "counts": counts,
             "examples": dict(examples),
             "info": info,
             "ok": not any(counts.values()),
-            "mysql": False,
+            "mysql": mysql,
+            **more,
         }
+
+    if not mysql_url:
+        info["mysql"] = "skipped"
+        return verdict(False)
 
     # --- what MySQL says -------------------------------------------------------------------
     import aiomysql
@@ -150,14 +155,8 @@ async def run_checks(merged: dict, mysql_url: str | None, t_stop: float | None =
         conn = await aiomysql.connect(**_mysql_params(mysql_url), autocommit=True)
     except Exception as e:
         info["mysql"] = f"unreachable: {e}"
-        counts["acknowledged actions missing in MySQL"] = -1
-        return {
-            "counts": counts,
-            "examples": dict(examples),
-            "info": info,
-            "ok": False,
-            "mysql": False,
-        }
+        counts["acknowledged actions missing in MySQL"] = -1  # -1: not 0, so not ok
+        return verdict(False)
     try:
         orders = {
             r[0]: {"status": r[1], "seq": r[2], "provider": r[3], "mode": r[4], "offered": r[5]}
@@ -280,14 +279,7 @@ async def run_checks(merged: dict, mysql_url: str | None, t_stop: float | None =
                 {"providerId": pid, "orderId": oid, "status": row["status"], "mode": row["mode"]}
             )
     info["orders checked in MySQL"] = len(orders)
-    return {
-        "counts": counts,
-        "examples": dict(examples),
-        "info": info,
-        "ok": not any(counts.values()),
-        "mysql": True,
-        "stale_offers": stale,
-    }
+    return verdict(True, stale_offers=stale)
 
 
 def confirm_stale(checks: dict, still: set) -> None:

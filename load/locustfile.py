@@ -35,6 +35,7 @@ except ImportError as e:  # pragma: no cover - locust is an optional extra
 
 from websockets.sync.client import connect as ws_connect
 
+from actors.transitions import TERMINAL
 from load.city import HAIKOU, City, iso_now
 from load.config import default_admin_password
 from load.sio import encode_connect, encode_event, parse_packet
@@ -287,9 +288,7 @@ class CustomerUser(_Base):
             done = [
                 d
                 for e, d in self.inbox
-                if e == "order.status"
-                and d.get("orderId") == oid
-                and d.get("status") in ("completed", "cancelled", "expired")
+                if e == "order.status" and d.get("orderId") == oid and d.get("status") in TERMINAL
             ]
             if done:
                 break

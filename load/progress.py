@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
-SHORT = {
+from actors.transitions import STATUSES
+
+SHORT = {  # a status as the live line shows it
     "pending": "pend",
     "accepted": "acc",
     "departed": "dep",
@@ -19,7 +21,7 @@ SHORT = {
 def line(elapsed: float, duration: float, gauges: dict, last: dict | None, totals: dict) -> str:
     g = gauges
     orders = g.get("orders", {})
-    ord_txt = " ".join(f"{SHORT.get(k, k)} {orders[k]}" for k in SHORT if orders.get(k))
+    ord_txt = " ".join(f"{SHORT.get(k, k)} {orders[k]}" for k in STATUSES if orders.get(k))
     cnt = (last or {}).get("cnt", {})
     cpu_gen = (last or {}).get("cpu_gen")
     cpu_hub = (last or {}).get("cpu_hub")

@@ -5,14 +5,14 @@ and the hub/relay ratios tell what the hub's guarantees (MySQL, Redis, Ray, seq,
 cost over plain Socket.IO fan-out. It keeps just enough state for the load clients'
 flows: users, providers, orders with a per-order ``seq`` and event log, offers, rooms. No
 persistence, no expiry timers, no auth beyond an opaque token. One process, one core.
+
+The state and the order logic are in load/relay_state.py; here are the REST routes and the
+Socket.IO events that serve them.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import os
-import time
 
 import orjson
 import socketio
@@ -21,74 +21,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from actors.transitions import ASSIGNED
 from load.city import iso_now
-
-SERVICES = [
-    {"id": i + 1, "category": c, "name": n, "description": "", "basePrice": p, "durationMin": d}
-    for i, (c, n, p, d) in enumerate(
-        [
-            ("electric", "插座维修", 5000, 45),
-            ("plumbing", "水管疏通", 8000, 60),
-            ("appliance", "空调清洗", 12000, 90),
-            ("cleaning", "日常保洁", 15000, 120),
-        ]
-    )
-]
-FLOW = {
-    ("pending", "grab"): "accepted",
-    ("pending", "accept"): "accepted",
-    ("pending", "decline"): "pending",
-    ("pending", "cancel"): "cancelled",
-    ("accepted", "depart"): "departed",
-    ("accepted", "cancel"): "cancelled",
-    ("departed", "arrive"): "arrived",
-    ("departed", "cancel"): "cancelled",
-    ("arrived", "quote"): "arrived",
-    ("arrived", "confirm-quote"): "in_progress",
-    ("arrived", "start"): "in_progress",
-    ("arrived", "cancel"): "cancelled",
-    ("in_progress", "complete"): "completed",
-}
-RADIUS_M = 5000.0
+from load.relay_state import SERVICES, RelayState, error_response, json_response
 
 
-class _json:  # python-socketio wants dumps/loads returning str
-    @staticmethod
-    def dumps(obj, **_kw):
-        return orjson.dumps(obj).decode()
-
-    @staticmethod
-    def loads(s, **_kw):
-        return orjson.loads(s)
-
-
-def _resp(data, status=200) -> Response:
-    return Response(orjson.dumps(data), status, media_type="application/json")
-
-
-def _err(status: int, code: str, message: str = "") -> Response:
-    return _resp({"error": {"code": code, "message": message or code}}, status)
-
-
-def _dist(lat1, lng1, lat2, lng2) -> float:
-    dy = (lat2 - lat1) * 111_320.0
-    dx = (lng2 - lng1) * 111_320.0 * math.cos(math.radians(lat1))
-    return math.hypot(dx, dy)
-
-
-class Relay:
+class Relay(RelayState):
     def __init__(self) -> None:
-        self.sio = socketio.AsyncServer(async_mode="asgi", json=_json, cors_allowed_origins="*")
-        self.ids = itertools.count(1)
-        self.users: dict[str, dict] = {}  # openid/username -> user
-        self.by_token: dict[str, dict] = {}
-        self.providers: dict[int, dict] = {}  # providerId -> provider
-        self.orders: dict[int, dict] = {}
-        self.events: dict[int, list[dict]] = {}
-        self.idem: dict[tuple, int] = {}
-        self.online: dict[int, dict] = {}  # providerId -> {lat, lng, busy}
-        self.offers: dict[int, dict[int, dict]] = {}  # providerId -> orderId -> offer
-        self.offered: dict[int, set] = {}  # orderId -> providers offered
+        super().__init__()
         self._wire()
 
     # --- users ---------------------------------------------------------------------------------
@@ -117,17 +57,17 @@ class Relay:
 
     # --- REST ----------------------------------------------------------------------------------
     async def health(self, request: Request) -> Response:
-        return _resp({"status": "ok"})
+        return json_response({"status": "ok"})
 
     async def wechat_login(self, request: Request) -> Response:
         b = orjson.loads(await request.body())
         u, new = self._user("wx:" + b["code"], b.get("role") or "customer")
-        return _resp({"token": u["token"], "user": self._pub(u), "isNewUser": new})
+        return json_response({"token": u["token"], "user": self._pub(u), "isNewUser": new})
 
     async def staff_login(self, request: Request) -> Response:
         b = orjson.loads(await request.body())
         u, _ = self._user("staff:" + b["username"], "admin")
-        return _resp({"token": u["token"], "user": self._pub(u)})
+        return json_response({"token": u["token"], "user": self._pub(u)})
 
     @staticmethod
     def _pub(u: dict) -> dict:
@@ -136,21 +76,21 @@ class Relay:
     async def me(self, request: Request) -> Response:
         u = self._me(request)
         if u is None:
-            return _err(401, "unauthorized")
-        return _resp({"user": self._pub(u), "provider": self._provider_of(u)})
+            return error_response(401, "unauthorized")
+        return json_response({"user": self._pub(u), "provider": self._provider_of(u)})
 
     async def services(self, request: Request) -> Response:
-        return _resp(SERVICES)
+        return json_response(SERVICES)
 
     async def areas(self, request: Request) -> Response:
-        return _resp([{"id": 1, "name": "海口", "city": "海口", "active": True}])
+        return json_response([{"id": 1, "name": "海口", "city": "海口", "active": True}])
 
     async def apply(self, request: Request) -> Response:
         u = self._me(request)
         if u is None:
-            return _err(401, "unauthorized")
+            return error_response(401, "unauthorized")
         if u.get("providerId"):
-            return _err(409, "already_applied")
+            return error_response(409, "already_applied")
         b = orjson.loads(await request.body())
         pid = next(self.ids)
         self.providers[pid] = {
@@ -161,35 +101,35 @@ class Relay:
             "verification": "pending",
         }
         u["providerId"] = pid
-        return _resp({"providerId": pid, "verification": "pending"}, 201)
+        return json_response({"providerId": pid, "verification": "pending"}, 201)
 
     async def verify(self, request: Request) -> Response:
         p = self.providers.get(int(request.path_params["id"]))
         if p is None:
-            return _err(404, "not_found")
+            return error_response(404, "not_found")
         b = orjson.loads(await request.body())
         p["verification"] = "approved" if b.get("approved") else "rejected"
-        return _resp(p)
+        return json_response(p)
 
     async def list_orders(self, request: Request) -> Response:
         u = self._me(request)
         if u is None:
-            return _err(401, "unauthorized")
+            return error_response(401, "unauthorized")
         pid = u.get("providerId")
         items = [
             o
             for o in self.orders.values()
             if o["customerId"] == u["id"] or (pid and o["providerId"] == pid)
         ][-50:]
-        return _resp({"items": items, "total": len(items)})
+        return json_response({"items": items, "total": len(items)})
 
     async def create_order(self, request: Request) -> Response:
         u = self._me(request)
         if u is None or u["role"] != "customer":
-            return _err(403, "forbidden")
+            return error_response(403, "forbidden")
         key = request.headers.get("idempotency-key")
         if key and (u["id"], key) in self.idem:
-            return _resp(self.orders[self.idem[(u["id"], key)]], 201)
+            return json_response(self.orders[self.idem[(u["id"], key)]], 201)
         b = orjson.loads(await request.body())
         oid = next(self.ids)
         svc = next((s for s in SERVICES if s["id"] == b["serviceId"]), SERVICES[0])
@@ -218,142 +158,28 @@ class Relay:
             self.idem[(u["id"], key)] = oid
         await self._record(o, "create", "customer", {})
         await self._dispatch(o)
-        return _resp(o, 201)
+        return json_response(o, 201)
 
     async def order_action(self, request: Request) -> Response:
         u = self._me(request)
         if u is None:
-            return _err(401, "unauthorized")
+            return error_response(401, "unauthorized")
         o = self.orders.get(int(request.path_params["id"]))
         action = request.path_params["action"]
         if o is None:
-            return _err(404, "not_found")
+            return error_response(404, "not_found")
         raw = await request.body()
         body = orjson.loads(raw) if raw else {}
         res = await self._act(u, o, action, body)
         if isinstance(res, Response):
             return res
-        return _resp(o)
+        return json_response(o)
 
     async def payments(self, request: Request) -> Response:
-        return _err(404, "not_found", "payments are not in the relay")
+        return error_response(404, "not_found", "payments are not in the relay")
 
     async def review(self, request: Request) -> Response:
-        return _err(404, "not_found", "reviews are not in the relay")
-
-    # --- order logic --------------------------------------------------------------------------
-    async def _act(self, u: dict, o: dict, action: str, body: dict):
-        role = u["role"]
-        pid = u.get("providerId")
-        if action == "grab" and o["status"] != "pending":
-            return _err(409, "already_taken")
-        mine = (
-            o["customerId"] == u["id"]
-            if role == "customer"
-            else (
-                o["providerId"] == pid
-                or (action in ("grab",) and pid in self.offered.get(o["id"], ()))
-                or (action in ("accept", "decline") and o.get("offeredProviderId") == pid)
-            )
-        )
-        if not mine and role != "admin":
-            return _err(404, "not_found")
-        to = FLOW.get((o["status"], action))
-        if to is None:
-            if action == "grab":
-                return _err(409, "already_taken")
-            return _err(409, "invalid_transition")
-        if action == "grab" and o["dispatchMode"] != "grab":
-            return _err(409, "not_grabbable")
-        detail = {}
-        if action in ("grab", "accept"):
-            o["providerId"] = pid
-            o["offeredProviderId"] = None
-            if pid in self.online:
-                self.online[pid]["busy"] = o["id"]
-            detail["providerId"] = pid
-        elif action == "quote":
-            o["price"]["quoted"] = body.get("amount")
-            detail["amount"] = body.get("amount")
-        elif action == "decline":
-            o["offeredProviderId"] = None
-        o["status"] = to
-        await self._record(o, action, role, detail)
-        if action in ("grab", "accept") or to in ("cancelled", "completed"):
-            await self._withdraw(o, "taken" if to == "accepted" else to)
-        if to in ("completed", "cancelled") and o["providerId"] in self.online:
-            self.online[o["providerId"]]["busy"] = None
-        if action == "decline" and o["dispatchMode"] == "auto":
-            await self._withdraw(o, "declined")
-            await self._dispatch(o, exclude={pid})
-        return o
-
-    async def _record(self, o: dict, action: str, role: str, detail: dict) -> None:
-        o["seq"] += 1
-        o["updatedAt"] = iso_now()
-        ev = {
-            "orderId": o["id"],
-            "seq": o["seq"],
-            "status": o["status"],
-            "at": o["updatedAt"],
-            "by": role,
-            "detail": {"action": action, **detail},
-        }
-        self.events[o["id"]].append({**ev, "type": "status"})
-        await self.sio.emit("order.status", ev, to=self._party_rooms(o))
-
-    def _party_rooms(self, o: dict) -> list[str]:
-        rooms = [f"order:{o['id']}", f"user:{o['customerId']}"]
-        if o["providerId"]:
-            rooms.append(f"provider:{o['providerId']}")
-        return rooms
-
-    async def _dispatch(self, o: dict, exclude: set | None = None) -> None:
-        mode = o["dispatchMode"]
-        cands = [
-            (pid, _dist(o["lat"], o["lng"], p["lat"], p["lng"]))
-            for pid, p in self.online.items()
-            if not p["busy"] and (not exclude or pid not in exclude)
-        ]
-        cands = [(pid, d) for pid, d in cands if d <= RADIUS_M]
-        if mode == "direct" and o.get("offeredProviderId"):
-            pid = o["offeredProviderId"]
-            p = self.online.get(pid)
-            d = _dist(o["lat"], o["lng"], p["lat"], p["lng"]) if p else 0.0
-            targets = [(pid, d)]
-        elif mode == "auto":
-            cands.sort(key=lambda c: c[1])
-            targets = cands[:1]
-            if targets:
-                o["offeredProviderId"] = targets[0][0]
-        else:
-            targets = cands
-        offered = self.offered.setdefault(o["id"], set())
-        for pid, d in targets:
-            offer = {
-                "orderId": o["id"],
-                "serviceId": o["serviceId"],
-                "distanceM": round(d),
-                "price": o["price"]["estimated"],
-                "address": "龙华区",
-                "urgency": o["urgency"],
-                "dispatchMode": mode,
-                "expiresAt": iso_now(time.time() + 60),
-            }
-            self.offers.setdefault(pid, {})[o["id"]] = offer
-            offered.add(pid)
-            await self.sio.emit("order.offer", offer, to=f"provider:{pid}")
-
-    async def _withdraw(self, o: dict, reason: str) -> None:
-        targets = self.offered.pop(o["id"], set())
-        for pid in targets:
-            self.offers.get(pid, {}).pop(o["id"], None)
-        if targets:
-            await self.sio.emit(
-                "order.taken",
-                {"orderId": o["id"], "reason": reason},
-                to=[f"provider:{p}" for p in targets],
-            )
+        return error_response(404, "not_found", "reviews are not in the relay")
 
     # --- sockets ------------------------------------------------------------------------------
     def _wire(self) -> None:
@@ -371,6 +197,13 @@ class Relay:
 
         async def user(sid) -> dict:
             return (await sio.get_session(sid))["user"]
+
+        async def user_and_order(sid, data) -> tuple[dict, dict | None]:
+            """The caller, and the order its event names (None: no such order)."""
+            return await user(sid), self.orders.get(data.get("orderId"))
+
+        def not_found() -> dict:
+            return {"ok": False, "error": {"code": "not_found", "message": ""}}
 
         @sio.on("heartbeat")
         async def heartbeat(sid, data=None):
@@ -401,7 +234,7 @@ class Relay:
             oid = p.get("busy")
             if oid:
                 o = self.orders.get(oid)
-                if o and o["status"] in ("accepted", "departed", "arrived", "in_progress"):
+                if o and o["status"] in ASSIGNED:
                     await sio.emit(
                         "provider.location",
                         {
@@ -418,10 +251,9 @@ class Relay:
 
         @sio.on("order.grab")
         async def grab(sid, data):
-            u = await user(sid)
-            o = self.orders.get(data.get("orderId"))
+            u, o = await user_and_order(sid, data)
             if o is None:
-                return {"ok": False, "error": {"code": "not_found", "message": ""}}
+                return not_found()
             res = await self._act(u, o, "grab", {})
             if isinstance(res, Response):
                 return {"ok": False, "error": orjson.loads(res.body)["error"]}
@@ -429,11 +261,10 @@ class Relay:
 
         @sio.on("order.watch")
         async def watch(sid, data):
-            u = await user(sid)
-            o = self.orders.get(data.get("orderId"))
+            u, o = await user_and_order(sid, data)
             pid = u.get("providerId")
             if o is None or not (o["customerId"] == u["id"] or (pid and o["providerId"] == pid)):
-                return {"ok": False, "error": {"code": "not_found", "message": ""}}
+                return not_found()
             await sio.enter_room(sid, f"order:{o['id']}")
             after = data.get("afterSeq") or 0
             return {
@@ -444,10 +275,9 @@ class Relay:
 
         @sio.on("chat.send")
         async def chat(sid, data):
-            u = await user(sid)
-            o = self.orders.get(data.get("orderId"))
+            u, o = await user_and_order(sid, data)
             if o is None:
-                return {"ok": False, "error": {"code": "not_found", "message": ""}}
+                return not_found()
             o["seq"] += 1
             msg = {
                 "orderId": o["id"],
@@ -458,7 +288,7 @@ class Relay:
                 "at": iso_now(),
             }
             self.events[o["id"]].append({**msg, "type": "chat"})
-            await sio.emit("chat.message", msg, to=self._party_rooms(o))
+            await sio.emit("chat.message", msg, to=self._order_rooms(o))
             return {"ok": True, "msgId": msg["msgId"], "seq": msg["seq"]}
 
         @sio.on("hall.snapshot")

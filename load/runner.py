@@ -16,14 +16,13 @@ from load.config import RunConfig
 from load.metrics import Aggregator, ProcTreeCPU, find_listener_pid, machine_cpu, own_cpu_seconds
 from load.progress import Progress, line
 from load.report import build, write
+from load.worker import Worker
 
 
 class _Local:
     """A worker inside this process."""
 
     def __init__(self, cfg: RunConfig, events: asyncio.Queue):
-        from load.worker import Worker
-
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.worker = Worker(cfg, 0, 1, events.put_nowait, self.inbox)
         self.task = asyncio.get_running_loop().create_task(self.worker.run())
@@ -93,8 +92,6 @@ def worker_main(cfg: RunConfig, index: int, nprocs: int, conn) -> None:
 
 
 async def _child(cfg: RunConfig, index: int, nprocs: int, conn) -> None:
-    from load.worker import Worker
-
     inbox: asyncio.Queue = asyncio.Queue()
     _pump(conn, inbox, {"type": "abort"})
     await Worker(cfg, index, nprocs, conn.send, inbox).run()

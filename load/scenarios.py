@@ -17,15 +17,36 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from load.city import pick
-
-if TYPE_CHECKING:
-    from load.worker import Worker
+from load.city import City, pick
+from load.config import RunConfig
+from load.customer_sim import CustomerSim
+from load.metrics import Metrics
+from load.provider_sim import ProviderSim
 
 SCENARIOS = ("steady", "rush", "grab-storm", "reconnect-storm", "ramp")
+
+
+class Crowd(Protocol):
+    """What a scenario drives: one worker process's users, and its share of the run
+    (load/worker.py's Worker is one)."""
+
+    cfg: RunConfig
+    rng: random.Random
+    city: City
+    metrics: Metrics
+    providers: list[ProviderSim]
+    customers: list[CustomerSim]
+    index: int  # this worker's number, of nprocs
+    nprocs: int
+    t0: float  # wall time the load started
+    stopping: bool
+    expect_drops: bool
+
+    def spawn(self, coro) -> asyncio.Task: ...
 
 
 def rate_at(scenario: str, peak: float, t: float, duration: float) -> float:
@@ -42,7 +63,7 @@ def rate_at(scenario: str, peak: float, t: float, duration: float) -> float:
     return peak
 
 
-def reconnect_times(w: Worker) -> list[float]:
+def reconnect_times(w: Crowd) -> list[float]:
     if w.cfg.reconnect_at:
         return sorted(w.cfg.reconnect_at)
     if w.cfg.scenario == "reconnect-storm":
@@ -50,7 +71,7 @@ def reconnect_times(w: Worker) -> list[float]:
     return []
 
 
-async def drive(w: Worker) -> None:
+async def drive(w: Crowd) -> None:
     tasks = [asyncio.create_task(_orders(w))]
     if w.cfg.scenario == "grab-storm":
         tasks.append(asyncio.create_task(_storms(w)))
@@ -65,7 +86,7 @@ async def drive(w: Worker) -> None:
             t.cancel()
 
 
-async def _orders(w: Worker) -> None:
+async def _orders(w: Crowd) -> None:
     cfg = w.cfg
     rng = w.rng
     if not w.customers or (
@@ -84,9 +105,13 @@ async def _orders(w: Worker) -> None:
         place_one(w)
 
 
-def place_one(w: Worker, mode: str | None = None, at_centre: bool = False) -> bool:
-    from load.worker import idle_customers
+def idle_customers(w: Crowd, max_active: int = 1) -> list[CustomerSim]:
+    return [
+        c for c in w.customers if c.active < max_active and c.sock is not None and c.sock.connected
+    ]
 
+
+def place_one(w: Crowd, mode: str | None = None, at_centre: bool = False) -> bool:
     cfg, rng = w.cfg, w.rng
     cands = idle_customers(w, 1) or idle_customers(w, 2) or (at_centre and idle_customers(w, 99))
     if not cands:
@@ -113,7 +138,7 @@ def place_one(w: Worker, mode: str | None = None, at_centre: bool = False) -> bo
     return True
 
 
-async def _storms(w: Worker) -> None:
+async def _storms(w: Crowd) -> None:
     """Worker 0 places one grab order at the centre every ``storm_every`` s."""
     if w.index != 0:
         return
@@ -124,7 +149,7 @@ async def _storms(w: Worker) -> None:
         await asyncio.sleep(w.cfg.storm_every)
 
 
-async def _reconnect_storm(w: Worker, at: float) -> None:
+async def _reconnect_storm(w: Crowd, at: float) -> None:
     await asyncio.sleep(max(0.0, w.t0 + at - time.time()))
     if w.stopping:
         return
@@ -139,7 +164,7 @@ async def _reconnect_storm(w: Worker, at: float) -> None:
     w.expect_drops = False
 
 
-async def _ramp(w: Worker) -> None:
+async def _ramp(w: Crowd) -> None:
     """Bring this worker's providers online at evenly spaced times over 80 % of the run."""
     span = w.cfg.duration * 0.8
     total = max(1, w.cfg.providers)

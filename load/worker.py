@@ -14,12 +14,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from load import scenarios
 from load.city import City
-from load.clients import ACTIVE, CustomerSim, ProviderSim
 from load.config import RunConfig
+from load.customer_sim import CustomerSim
 from load.http import ApiError, Http
+from load.ledger import Ledger
 from load.metrics import Metrics
+from load.provider_sim import ProviderSim
+from load.scenarios import drive
 from load.sio import COUNTERS
 
 SLOT_S = 0.1
@@ -35,6 +37,7 @@ class Worker:
         self.send = send
         self.inbox: asyncio.Queue = inbox
         self.metrics = Metrics()
+        self.ledger = Ledger(self.metrics)
         self.city = City(cfg.centre[0], cfg.centre[1], cfg.radius_m)
         self.rng = random.Random(cfg.seed * 31 + index)
         self.providers = [ProviderSim(self, i) for i in range(index, cfg.providers, nprocs)]
@@ -46,15 +49,6 @@ class Worker:
         self.service_ids: list[int] = []
         self.service_minutes: dict[int, int] = {}
         self.area_ids: list[int] = []
-        self.order_modes: dict[int, str] = {}
-        self.wins: list[tuple] = []
-        self.acked: list[tuple] = []
-        self.acked_chats: list[tuple] = []
-        self.created: list[int] = []
-        self.gaps = {"live": 0, "sync": 0, "watch": 0}
-        self.gap_examples: list[dict] = []
-        self.contention: dict[int, list[int]] = {}
-        self.features: dict[str, bool] = {}
         self.setup_errors: Counter = Counter()
         self.tasks: set[asyncio.Task] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -74,36 +68,6 @@ class Worker:
             e = t.exception()
             if not self.stopping:
                 self.metrics.error(f"client bug: {type(e).__name__}: {str(e)[:80]}")
-
-    def acknowledged(self, oid: int, order: dict | None, action: str, t_send: float) -> None:
-        order = order or {}
-        seq = order.get("seq")
-        self.acked.append((oid, seq, order.get("status"), action))
-        if action != "create" and isinstance(seq, int):
-            self.metrics.start("status change → watcher", (oid, seq), t_send)
-
-    def record_gap(self, party, st, ev: dict, live: bool) -> None:
-        kind = "watch" if ev.get("type") == "watch-ack" else ("live" if live else "sync")
-        self.gaps[kind] += 1
-        self.metrics.error(f"seq gap ({kind})")
-        if len(self.gap_examples) < 20:
-            self.gap_examples.append(
-                {
-                    "client": party.name,
-                    "orderId": st.order_id,
-                    "lastSeen": st.last,
-                    "got": ev.get("seq"),
-                    "type": ev.get("type"),
-                    "kind": kind,
-                }
-            )
-
-    def contention_attempt(self, oid: int) -> None:
-        self.contention.setdefault(oid, [0, 0])[0] += 1
-
-    def contention_lost(self, oid: int) -> None:
-        self.contention.setdefault(oid, [0, 0])[1] += 1
-        self.metrics.inc("grabs lost (already_taken)")
 
     # --- set-up -----------------------------------------------------------------------------------
     async def setup(self) -> None:
@@ -132,18 +96,18 @@ class Worker:
             self.admin_token = res["token"]
         sem = asyncio.Semaphore(self.cfg.setup_concurrency)
 
-        async def one(party) -> None:
+        async def one(user) -> None:
             async with sem:
                 try:
-                    await party.login()
-                    if isinstance(party, ProviderSim):
-                        await party.onboard()
-                        await party.finish_leftovers()
+                    await user.login()
+                    if isinstance(user, ProviderSim):
+                        await user.onboard()
+                        await user.finish_leftovers()
                     else:
-                        await party.cancel_leftovers()
-                    await party.connect()
-                    if isinstance(party, ProviderSim) and self.cfg.scenario != "ramp":
-                        await party.go_online()
+                        await user.cancel_leftovers()
+                    await user.connect()
+                    if isinstance(user, ProviderSim) and self.cfg.scenario != "ramp":
+                        await user.go_online()
                 except Exception as e:
                     self.setup_errors[f"{type(e).__name__}: {str(e)[:100]}"] += 1
 
@@ -263,7 +227,7 @@ class Worker:
                 self.loop.create_task(self.lag_monitor()),
                 self.loop.create_task(self.location_ticker()),
                 self.loop.create_task(self.heartbeat_ticker()),
-                self.loop.create_task(scenarios.drive(self)),
+                self.loop.create_task(drive(self)),
             ]
             await asyncio.sleep(max(0.0, self.t0 + self.cfg.duration - time.time()))
             self.stopping = True
@@ -314,19 +278,12 @@ class Worker:
             return_exceptions=True,
         )
         in_hall = [x for h in halls if isinstance(h, list) for x in h]
-        streams = [s for party in self.providers + self.customers for s in party.stream_states()]
+        streams = [s for user in self.providers + self.customers for s in user.stream_states()]
         return {
-            "wins": self.wins,
-            "acked": self.acked,
-            "acked_chats": self.acked_chats,
-            "created": self.created,
+            **self.ledger.record(),
             "streams": streams,
-            "gaps": self.gaps,
-            "gap_examples": self.gap_examples,
-            "contention": self.contention,
             "in_hall": in_hall,
             "not_notified": not_notified,
-            "features": self.features,
         }
 
     async def recheck(self, pairs: list) -> list:
@@ -350,23 +307,14 @@ class Worker:
         sem = asyncio.Semaphore(20)
         self.stopping = True
 
-        async def one(party) -> None:
+        async def one(user) -> None:
             async with sem:
                 with contextlib.suppress(Exception):
-                    if isinstance(party, ProviderSim):
-                        await party.finish_leftovers()
+                    if isinstance(user, ProviderSim):
+                        await user.finish_leftovers()
                     else:
-                        await party.cancel_leftovers()
+                        await user.cancel_leftovers()
 
         await asyncio.gather(*(one(c) for c in self.customers))
         await asyncio.gather(*(one(p) for p in self.providers))
         await asyncio.gather(*(one(c) for c in self.customers))
-
-
-def idle_customers(w: Worker, max_active: int = 1) -> list[CustomerSim]:
-    return [
-        c for c in w.customers if c.active < max_active and c.sock is not None and c.sock.connected
-    ]
-
-
-__all__ = ["ACTIVE", "Worker", "idle_customers"]

@@ -9,7 +9,7 @@ import pytest
 
 from load.city import City, Mover, iso_now, parse_duration, parse_iso, parse_mix, parse_rate
 from load.metrics import Aggregator, Metrics, percentiles
-from load.party import same_party
+from load.sim_user import names_user
 
 
 def test_parsing():
@@ -74,8 +74,8 @@ def test_movement_stays_on_the_grid_at_plausible_speed():
 
 
 def test_who_sent_it():
-    assert same_party("customer", "customer", (5,))
-    assert not same_party("provider", "customer", (5,))
-    assert same_party("provider:12", "provider", (12, 3))
-    assert not same_party("provider:13", "provider", (12, 3))
-    assert same_party({"role": "customer", "id": 5}, "customer", (5,))
+    assert names_user("customer", "customer", (5,))
+    assert not names_user("provider", "customer", (5,))
+    assert names_user("provider:12", "provider", (12, 3))
+    assert not names_user("provider:13", "provider", (12, 3))
+    assert names_user({"role": "customer", "id": 5}, "customer", (5,))

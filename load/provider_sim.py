@@ -1,5 +1,5 @@
-"""The simulated people: providers (online, moving, grabbing, working) and customers
-(ordering, tracking, chatting, confirming quotes, paying and reviewing when the hub can).
+"""A simulated provider: online, moving about the city, grabbing or answering offers,
+working its jobs through to the end; and finishing what an earlier run left open.
 
 Durations of the work itself (getting ready, travel, the job) are divided by the run's
 time-scale; human reaction times (seeing an offer, tapping a button) are not.
@@ -10,36 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
-from typing import Any
 
-from load.city import (
-    CHAT_CUSTOMER,
-    CHAT_PROVIDER,
-    DISTRICTS,
-    ISSUES,
-    Mover,
-    human_delay,
-    iso_now,
-    parse_iso,
-)
+from actors.transitions import ASSIGNED, TERMINAL
+from load.city import CHAT_PROVIDER, Mover, human_delay, iso_now, parse_iso
 from load.http import ApiError
-from load.party import TERMINAL, Party, SeqStream
+from load.order_flow import provider_walk
+from load.sim_user import SeqStream, SimUser, ack_code
 from load.sio import Disconnected
-
-ACTIVE = ("pending", "accepted", "departed", "arrived", "in_progress")
-
-
-def ack_code(ack: Any) -> str:
-    if isinstance(ack, dict):
-        return ((ack.get("error") or {}).get("code")) or "bad ack"
-    return "bad ack"
+from load.user_host import UserHost
 
 
-class ProviderSim(Party):
+class ProviderSim(SimUser):
+    """One provider: one job at a time (``job``), its position from ``mover``."""
+
     role = "provider"
+    chat_reply_chance = 0.7
+    chat_replies = CHAT_PROVIDER
 
-    def __init__(self, worker, idx: int):
+    def __init__(self, worker: UserHost, idx: int):
         super().__init__(worker, idx)
         self.provider_id: int | None = None
         cfg = worker.cfg
@@ -193,7 +181,7 @@ class ProviderSim(Party):
         self.offers[oid] = offer
         if w.stopping:
             return
-        mode = offer.get("dispatchMode") or w.order_modes.get(oid) or "grab"
+        mode = offer.get("dispatchMode") or w.ledger.order_modes.get(oid) or "grab"
         if self.job is not None:
             if mode != "grab":  # busy: say no rather than let the offer time out
                 delay = human_delay(self.rng, w.cfg.reaction)
@@ -244,14 +232,14 @@ class ProviderSim(Party):
             self.job = None
             return
         w.metrics.observe("grab ack", (time.perf_counter() - t0) * 1000)
-        w.contention_attempt(oid)
+        w.ledger.contention_attempt(oid)
         if isinstance(ack, dict) and ack.get("ok"):
             self.won(oid, ack.get("order") or {}, "grab", t_wall)
             return
         self.job = None
         code = ack_code(ack)
         if code == "already_taken":
-            w.contention_lost(oid)
+            w.ledger.contention_lost(oid)
         else:
             w.metrics.error(
                 f"order.grab: {code}", benign=code in ("not_found", "invalid_transition")
@@ -281,9 +269,9 @@ class ProviderSim(Party):
         w = self.w
         now = time.time()
         w.metrics.inc("orders won")
-        w.wins.append((oid, self.provider_id, how, now))
+        w.ledger.wins.append((oid, self.provider_id, how, now))
         if not recorded:
-            w.acknowledged(oid, order, how, t_send)
+            w.ledger.acknowledged(oid, order, how, t_send)
         self.offers.pop(oid, None)
         self.job = oid
         st = self.track(oid)
@@ -367,27 +355,12 @@ class ProviderSim(Party):
                 self.job_task.cancel()
             self.job = None
 
-    def on_chat(self, st: SeqStream, ev: dict) -> None:
-        if self.w.stopping or st.status in TERMINAL:
-            return
-        if self.rng.random() < 0.7:
-            delay = human_delay(self.rng, self.w.cfg.reaction * 2)
-            self.w.loop.call_later(
-                delay, lambda: self.w.spawn(self.chat(st, self.rng.choice(CHAT_PROVIDER)))
-            )
-
     # --- leftovers from earlier runs ----------------------------------------------------------
     async def finish_leftovers(self) -> int:
         """Walk this provider's unfinished orders (from an earlier, interrupted run) to the end."""
         n = 0
-        for o in await self.open_orders(("accepted", "departed", "arrived", "in_progress")):
-            steps = {
-                "accepted": ["depart", "arrive", "start", "complete"],
-                "departed": ["arrive", "start", "complete"],
-                "arrived": ["start", "complete"],
-                "in_progress": ["complete"],
-            }[o["status"]]
-            for a in steps:
+        for o in await self.open_orders(ASSIGNED):
+            for a in provider_walk(o["status"]):
                 try:
                     await self.api(
                         "POST",
@@ -399,188 +372,4 @@ class ProviderSim(Party):
                 except ApiError:
                     break  # e.g. a quote waiting for the customer: the customer cancels it
             n += 1
-        return n
-
-
-class CustomerSim(Party):
-    role = "customer"
-
-    def __init__(self, worker, idx: int):
-        super().__init__(worker, idx)
-        self.active = 0
-        self.statuses: dict[int, str] = {}
-        self.loc_watch: dict[int, int] = {}
-
-    def make_socket(self):
-        s = super().make_socket()
-        s.on("provider.location", self._on_location)
-        return s
-
-    def _on_location(self, data: dict) -> None:
-        now = time.time()
-        at = data.get("at")
-        self.w.metrics.inc("locations received")
-        if isinstance(at, str):
-            try:
-                self.w.metrics.observe("location → watcher", (now - parse_iso(at)) * 1000)
-            except ValueError:
-                self.w.metrics.error("provider.location: bad at")
-
-    def on_event(self, st: SeqStream, ev: dict, live: bool) -> None:
-        super().on_event(st, ev, live)
-        if ev["type"] == "status" and ev.get("status"):
-            self.statuses[st.order_id] = ev["status"]
-
-    def on_chat(self, st: SeqStream, ev: dict) -> None:
-        if self.w.stopping or st.status in TERMINAL:
-            return
-        if self.rng.random() < 0.3:
-            delay = human_delay(self.rng, self.w.cfg.reaction * 2)
-            self.w.loop.call_later(
-                delay, lambda: self.w.spawn(self.chat(st, self.rng.choice(CHAT_CUSTOMER)))
-            )
-
-    async def heartbeat(self) -> None:
-        s = self.sock
-        if s is None or not s.connected:
-            return
-        t0 = time.perf_counter()
-        try:
-            await s.call("heartbeat", {}, timeout=15)
-        except (TimeoutError, Disconnected):
-            return
-        self.w.metrics.observe("heartbeat ack", (time.perf_counter() - t0) * 1000)
-
-    async def place_order(
-        self, mode: str, urgent: bool, x: float, y: float, provider_id=None, service_id=None
-    ) -> None:
-        self.active += 1
-        try:
-            await self._order_flow(mode, urgent, x, y, provider_id, service_id)
-        except (TimeoutError, ApiError, Disconnected):
-            pass
-        finally:
-            self.active -= 1
-
-    async def _order_flow(self, mode, urgent, x, y, provider_id, service_id) -> None:
-        w = self.w
-        lat, lng = w.city.to_latlng(x, y)
-        sid = service_id or self.rng.choice(w.service_ids)
-        body = {
-            "serviceId": sid,
-            "address": f"海口市{self.rng.choice(DISTRICTS)}某小区"
-            f"{self.rng.randint(1, 30)}栋{self.rng.randint(101, 2802)}",
-            "lat": lat,
-            "lng": lng,
-            "description": self.rng.choice(ISSUES),
-            "contactName": f"压测用户{self.idx}",
-            "contactPhone": f"138{self.idx % 100000000:08d}",
-            "urgency": "urgent" if urgent else "normal",
-            "dispatchMode": mode,
-        }
-        if provider_id is not None:
-            body["providerId"] = provider_id
-        t0 = time.time()
-        order = await self.api(
-            "POST", "/api/orders", body=body, headers={"Idempotency-Key": uuid.uuid4().hex}
-        )
-        oid = order["id"]
-        w.order_modes[oid] = mode
-        w.metrics.inc(f"orders created ({mode})")
-        w.metrics.start("order created → first offer", oid, t0)
-        if w.cfg.scenario == "grab-storm":
-            w.metrics.start("order created → offer (each provider)", oid, t0)
-        w.acknowledged(oid, order, "create", t0)
-        w.created.append(oid)
-        self.statuses[oid] = order.get("status", "pending")
-        st = self.track(oid)
-        await self.sync(st)
-
-        if self.rng.random() < w.cfg.cancel:
-            w.loop.call_later(
-                human_delay(self.rng, w.cfg.reaction * 3), lambda: w.spawn(self.cancel(oid))
-            )
-        ev = await self.wait_status(
-            oid, lambda e: e.get("status") not in ("pending",), timeout=w.cfg.duration + 60
-        )
-        if ev is None or ev.get("status") in TERMINAL or w.stopping:
-            return
-        # tracking: the provider comes; maybe a question
-        if self.rng.random() < w.cfg.chat:
-            await asyncio.sleep(human_delay(self.rng, w.cfg.reaction * 2))
-            await self.chat(st, self.rng.choice(CHAT_CUSTOMER))
-        quoted = lambda e: (  # noqa: E731
-            e.get("status") in ("in_progress", *TERMINAL)
-            or (e.get("detail") or {}).get("action") == "quote"
-        )
-        ev = await self.wait_status(oid, quoted, timeout=w.cfg.duration + 60)
-        if ev is None or w.stopping:
-            return
-        if (ev.get("detail") or {}).get("action") == "quote":
-            await asyncio.sleep(human_delay(self.rng, w.cfg.reaction * 2))
-            try:
-                await self.act(oid, "confirm-quote", expect=(409,))
-            except ApiError:
-                return
-        ev = await self.wait_status(
-            oid, lambda e: e.get("status") in TERMINAL, timeout=w.cfg.duration + 60
-        )
-        if ev is None or ev.get("status") != "completed" or w.stopping:
-            return
-        await self.pay_and_review(oid)
-
-    async def cancel(self, oid: int) -> None:
-        if self.w.stopping or self.statuses.get(oid) in TERMINAL:
-            return
-        try:
-            await self.act(oid, "cancel", {"reason": "计划有变"}, expect=(409,))
-            self.w.metrics.inc("orders cancelled")
-        except ApiError:
-            pass
-
-    async def pay_and_review(self, oid: int) -> None:
-        w = self.w
-        if w.features.get("payments", True):
-            try:
-                await self.api("POST", "/api/payments", body={"orderId": oid}, expect=(404, 409))
-                w.metrics.inc("payments started")
-            except ApiError as e:
-                if e.status == 404 and e.code in ("not_found", "unknown"):
-                    w.features["payments"] = False
-        if w.features.get("reviews", True):
-            await asyncio.sleep(human_delay(self.rng, w.cfg.reaction * 3))
-            try:
-                await self.api(
-                    "POST",
-                    f"/api/orders/{oid}/review",
-                    body={
-                        "rating": 5,
-                        "serviceRating": 5,
-                        "qualityRating": 4,
-                        "speedRating": 5,
-                        "content": "师傅很专业",
-                        "tags": ["准时"],
-                    },
-                    route="/api/orders/{id}/review",
-                    expect=(404, 409),
-                )
-                w.metrics.inc("reviews")
-            except ApiError as e:
-                if e.status == 404:
-                    w.features["reviews"] = False
-
-    async def cancel_leftovers(self) -> int:
-        n = 0
-        for o in await self.open_orders(("pending", "accepted", "departed", "arrived")):
-            try:
-                await self.api(
-                    "POST",
-                    f"/api/orders/{o['id']}/cancel",
-                    body={"reason": "load cleanup"},
-                    route="/api/orders/{id}/cancel",
-                    expect=(409,),
-                )
-                n += 1
-            except ApiError:
-                pass
         return n

@@ -15,15 +15,14 @@ import asyncio
 import contextlib
 import random
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
+from actors.transitions import TERMINAL
+from load.city import human_delay
 from load.http import ApiError
 from load.sio import ConnectError, Disconnected, SioClient
-
-if TYPE_CHECKING:
-    from load.worker import Worker
-
-TERMINAL = frozenset({"completed", "cancelled", "expired"})
+from load.user_host import UserHost
 
 
 class SeqStream:
@@ -39,7 +38,14 @@ class SeqStream:
         self.epoch = -1  # the connection epoch at the last successful sync
 
 
-def same_party(who: Any, role: str, ids: tuple) -> bool:
+def ack_code(ack: Any) -> str:
+    """The error code of a refused socket ack."""
+    if isinstance(ack, dict):
+        return ((ack.get("error") or {}).get("code")) or "bad ack"
+    return "bad ack"
+
+
+def names_user(who: Any, role: str, ids: tuple) -> bool:
     """Whether ``by``/``from`` of an event names this user (shapes vary: dict, str, int)."""
     if who is None:
         return False
@@ -57,10 +63,16 @@ def same_party(who: Any, role: str, ids: tuple) -> bool:
     return who in ids
 
 
-class Party:
-    role = "customer"
+class SimUser:
+    """A simulated customer or provider (the base of load/provider_sim.py and
+    load/customer_sim.py)."""
 
-    def __init__(self, worker: Worker, idx: int):
+    role = "customer"
+    # How this user answers a chat message: with this chance, one of these lines.
+    chat_reply_chance = 0.0
+    chat_replies: Sequence[str] = ()
+
+    def __init__(self, worker: UserHost, idx: int):
         self.w = worker
         self.idx = idx
         self.rng = random.Random(worker.cfg.seed * 1_000_003 + idx * 7 + (self.role == "provider"))
@@ -81,7 +93,7 @@ class Party:
         return (self.user_id,)
 
     def is_me(self, who: Any) -> bool:
-        return same_party(who, self.role, self.ids)
+        return names_user(who, self.role, self.ids)
 
     async def login(self) -> None:
         for attempt in range(8):
@@ -220,7 +232,7 @@ class Party:
             self.w.metrics.inc("duplicate events dropped")
             return
         if seq != st.last + 1:
-            self.w.record_gap(self, st, ev, live)
+            self.w.ledger.record_gap(self.name, st, ev, live)
             if repair and self.sock is not None and self.sock.connected:
                 st.syncing = True
                 ev["_t"] = ev.get("_t", time.time())
@@ -245,7 +257,7 @@ class Party:
             self._flush(st)
             return False
         if not isinstance(ack, dict) or not ack.get("ok"):
-            code = ((ack or {}).get("error") or {}).get("code", "bad ack")
+            code = ack_code(ack)
             self.w.metrics.error(f"order.watch: {code}")
             st.syncing = False
             self._flush(st)
@@ -291,7 +303,13 @@ class Party:
                 self.on_chat(st, ev)
 
     def on_chat(self, st: SeqStream, ev: dict) -> None:
-        pass
+        if self.w.stopping or st.status in TERMINAL:
+            return
+        if self.rng.random() < self.chat_reply_chance:
+            delay = human_delay(self.rng, self.w.cfg.reaction * 2)
+            self.w.loop.call_later(
+                delay, lambda: self.w.spawn(self.chat(st, self.rng.choice(self.chat_replies)))
+            )
 
     async def wait_status(self, order_id: int, pred, timeout: float) -> dict | None:
         """Wait for a status event of this order matching ``pred`` (None on time-out)."""
@@ -321,7 +339,7 @@ class Party:
             route=f"/api/orders/{{id}}/{action}",
             expect=expect,
         )
-        self.w.acknowledged(order_id, order, action, t0)
+        self.w.ledger.acknowledged(order_id, order, action, t0)
         return order
 
     async def chat(self, st: SeqStream, text: str) -> None:
@@ -337,10 +355,10 @@ class Party:
         self.w.metrics.observe("chat.send ack", (time.time() - t0) * 1000)
         if isinstance(ack, dict) and ack.get("ok"):
             self.w.metrics.start("chat send → delivery", (st.order_id, ack.get("seq")), t0)
-            self.w.acked_chats.append((st.order_id, ack.get("seq"), cmid))
+            self.w.ledger.acked_chats.append((st.order_id, ack.get("seq"), cmid))
             self.w.metrics.inc("chats")
         else:
-            code = ((ack or {}).get("error") or {}).get("code", "bad ack")
+            code = ack_code(ack)
             # a message racing the order's end (cancel/complete) is refused on purpose
             self.w.metrics.error(f"chat.send: {code}", benign=code == "order_closed")
 
