@@ -79,3 +79,23 @@ def test_who_sent_it():
     assert names_user("provider:12", "provider", (12, 3))
     assert not names_user("provider:13", "provider", (12, 3))
     assert names_user({"role": "customer", "id": 5}, "customer", (5,))
+
+
+def test_the_load_follows_the_hubs_state_machine():
+    from actors.transitions import ASSIGNED, TABLE
+    from load.order_flow import provider_walk
+    from load.relay_state import FLOW
+
+    # a provider's leftover order walks to completed by rules the provider may use
+    for status in ASSIGNED:
+        for action in provider_walk(status):
+            rule = TABLE[(status, action)]
+            assert "provider" in rule.roles, (status, action)
+            status = rule.to
+        assert status == "completed"
+    # the relay moves an order as the hub would, for every move the load clients make
+    assert all(TABLE[key].to == to for key, to in FLOW.items())
+    for action in ("grab", "accept", "decline", "cancel"):
+        assert ("pending", action) in FLOW
+    for key in (("arrived", "quote"), ("arrived", "confirm-quote"), ("in_progress", "complete")):
+        assert key in FLOW
