@@ -151,6 +151,8 @@ class EntityHost:
                 if not entity.terminal:
                     self.orders[oid] = entity
                     await entity.mailbox.ask(entity.start, fresh)
+                else:  # it only answers, e.g. why a late grab lost
+                    await entity.recall_crowd()
             future.set_result(entity)
             return entity
         except BaseException as exc:

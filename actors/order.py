@@ -50,11 +50,15 @@ class OrderActor:
 
     async def start(self, fresh: bool) -> None:
         """Arm timers and dispatch; `fresh` for a new order, else a reload after a restart."""
-        # Who had the offer: losers of a grab get `already_taken`, even after a restart.
-        self.crowd = await offers.crowd(self.env, self.id)
+        await self.recall_crowd()
         if self.status == "pending":
             self._arm_expiry()
             await self._dispatch()
+
+    async def recall_crowd(self) -> None:
+        """Who had the grab offer: a loser hears why it lost, even after a restart or once
+        the order has ended."""
+        self.crowd = await offers.crowd(self.env, self.id)
 
     def stop(self) -> None:
         for handle in self.timers.values():
