@@ -169,7 +169,7 @@ class OrderActor:
             return fail(409, "conflict", "the order changed meanwhile; look again")
         await self._announce(event)
         for step in decision.then:
-            await getattr(self, f"_then_{step}")(before, action)
+            await FOLLOW_UPS[step](self, before, action)
         return ok(order=order_json(self.row))
 
     def _counters(self, decision: Decision) -> tuple:
@@ -327,3 +327,16 @@ class OrderActor:
         if before["offered_provider_id"]:
             targets.add(before["offered_provider_id"])
         await offers.withdraw(self.env, self.id, sorted(targets), reason)
+
+
+# The follow-ups actors.transitions.EFFECTS names, and nothing else.
+FOLLOW_UPS = {
+    "stop_dispatch": OrderActor._then_stop_dispatch,
+    "withdraw_taken": OrderActor._then_withdraw_taken,
+    "withdraw_declined": OrderActor._then_withdraw_declined,
+    "dispatch_next": OrderActor._then_dispatch_next,
+    "release_provider": OrderActor._then_release_provider,
+    "dispatch_again": OrderActor._then_dispatch_again,
+    "offer_assigned": OrderActor._then_offer_assigned,
+    "end": OrderActor._then_end,
+}

@@ -14,6 +14,7 @@ from actors.results import ok
 from actors.transitions import (
     ASSIGNED,
     CLIENT_ACTIONS,
+    EFFECTS,
     GUARDS,
     LIVE,
     STATUSES,
@@ -213,6 +214,13 @@ def test_effects_write_what_the_action_means():
         order("pending", "cancel"), CALLERS["admin"], "cancel", ARGS["cancel"], set(), NOW
     )
     assert cancel.changes["cancel_by"] == "staff" and cancel.detail == {"reason": "x"}
+
+
+def test_every_follow_up_is_one_the_actor_runs():
+    from actors.order import FOLLOW_UPS
+
+    named = {step for effect in EFFECTS.values() for step in effect.then}
+    assert named == set(FOLLOW_UPS)
 
 
 def test_sql_enum_lists_the_statuses():
