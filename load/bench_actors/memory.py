@@ -4,14 +4,11 @@ how many of each the hub makes live per second."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 from dataclasses import dataclass
 
-import ray
-
-from actors.placement import NAMESPACE, Placement
+from actors.placement import placement_for
 from load.bench_actors.basics import all_or_fail, error_summary, run_all, say
 from load.bench_actors.meters import (
     CpuMeter,
@@ -37,22 +34,16 @@ WHAT = {
 
 
 async def host_handles(stack: Stack) -> list:
-    placement = Placement(stack.settings)
-    names = [placement.name("order", i) for i in range(placement.hosts)]
-    return [await asyncio.to_thread(ray.get_actor, n, namespace=NAMESPACE) for n in names]
+    """The standing host actors of a sharded stack."""
+    placement = placement_for(stack.settings)
+    return [await placement.handle_named(name) for name in placement.standing_hosts()]
 
 
 async def entity_handles(stack: Stack, kind: str, ids: list[int]) -> list:
-    placement = Placement(stack.settings)
-
-    def lookup():
-        found = []
-        for i in ids:
-            with contextlib.suppress(ValueError):
-                found.append(ray.get_actor(placement.name(kind, i), namespace=NAMESPACE))
-        return found
-
-    return await asyncio.to_thread(lookup)
+    """The actors holding these entities (dedicated: one each); those gone are left out."""
+    placement = placement_for(stack.settings)
+    handles = [await placement.handle_named(placement.host_of(kind, i)) for i in ids]
+    return [h for h in handles if h is not None]
 
 
 async def stats_of(handles: list) -> dict:
