@@ -12,6 +12,15 @@ async def _online(world, lat=20.03, lng=110.3):
     return user, sock
 
 
+async def _marker_offer(world, customer, sock, lat=20.03, lng=110.3) -> None:
+    """A grab order near `sock`'s provider, offered to it, then cancelled: its offer is
+    published after anything sent to that provider before, so once it has arrived, whatever
+    an earlier order sent that provider has arrived too."""
+    marker = await world.order(customer, lat=lat, lng=lng)
+    await sock.wait_for("order.offer", orderId=marker["id"])
+    await customer.api.ok("POST", f"/api/orders/{marker['id']}/cancel", {"reason": "marker"})
+
+
 async def test_direct_order_offers_to_that_provider_who_accepts(world):
     customer = await world.customer()
     chosen, sock = await _online(world)
@@ -23,6 +32,7 @@ async def test_direct_order_offers_to_that_provider_who_accepts(world):
     assert r.status_code == 404
     accepted = await chosen.api.ok("POST", f"/api/orders/{order['id']}/accept")
     assert accepted["status"] == "accepted" and accepted["providerId"] == chosen.provider_id
+    await _marker_offer(world, customer, other)
     assert not other.of("order.offer", orderId=order["id"])
     await customer.api.ok("POST", f"/api/orders/{order['id']}/cancel", {"reason": "done"})
     for s in (sock, other):
@@ -47,6 +57,7 @@ async def test_auto_offers_nearest_first_then_the_next_on_decline(world):
     )
     order = await world.order(customer, lat=20.501, lng=110.5, dispatchMode="auto")
     await near_sock.wait_for("order.offer", orderId=order["id"])
+    await _marker_offer(world, customer, far_sock, lat=20.501, lng=110.5)
     assert not far_sock.of("order.offer", orderId=order["id"])
     await near.api.ok("POST", f"/api/orders/{order['id']}/decline")
     await far_sock.wait_for("order.offer", orderId=order["id"])

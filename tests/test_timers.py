@@ -3,10 +3,11 @@ These run on a hub with its own database, so its hosts can have short timers."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from conftest import MYSQL_URL, REDIS_URL, World
+from conftest import MYSQL_URL, REDIS_URL, Socket, World
+from waiting import arrival, until
+
+EXPIRY_S = 15  # long enough for the first test's order to outlive a heartbeat time-out
 
 
 @pytest.fixture(scope="module")
@@ -16,11 +17,27 @@ async def quick(hub_factory):
         REDIS_URL=REDIS_URL.rsplit("/", 1)[0] + "/11",
         HUB_HEARTBEAT_TIMEOUT_S=4,
         HUB_OFFER_TTL_S=3,
-        HUB_ORDER_EXPIRY_S=8,
+        HUB_ORDER_EXPIRY_S=EXPIRY_S,
     )
     world = World(hub.url)
     yield world
     await world.close()
+
+
+async def _socket(world: World, user, heartbeat_s: float | None) -> Socket:
+    """A socket that sends a heartbeat every `heartbeat_s` (None: never), closed with `world`."""
+    sock = Socket(heartbeat_s=heartbeat_s)
+    await sock.connect(world.base, user.token)
+    world.clients.append(sock)
+    return sock
+
+
+async def _work_status(user) -> str:
+    return (await user.api.ok("GET", "/api/me"))["provider"]["workStatus"]
+
+
+async def _is_offline(user) -> bool:
+    return await _work_status(user) == "offline"
 
 
 @pytest.mark.slow
@@ -28,11 +45,9 @@ async def test_silent_provider_goes_offline_and_gets_no_offers(quick):
     world = quick
     customer = await world.customer()
     alive, silent, busy = [await world.provider() for _ in range(3)]
-    alive_sock = await world.socket(alive)
-    alive_sock.heartbeat_s = 1
-    silent_sock, busy_sock = await world.socket(silent), await world.socket(busy)
-    for sock in (silent_sock, busy_sock):
-        sock._beat.cancel()  # these two go quiet
+    alive_sock = await _socket(world, alive, heartbeat_s=1)
+    silent_sock = await _socket(world, silent, heartbeat_s=None)  # these two go quiet
+    busy_sock = await _socket(world, busy, heartbeat_s=None)
     for sock in (alive_sock, silent_sock, busy_sock):
         assert (await sock.call("provider.online", {"lat": 20.03, "lng": 110.3}))["ok"]
 
@@ -40,16 +55,25 @@ async def test_silent_provider_goes_offline_and_gets_no_offers(quick):
     await busy_sock.wait_for("order.offer", orderId=first["id"])
     assert (await busy_sock.call("order.grab", {"orderId": first["id"]}))["ok"]
     staff = await world.socket(await world.admin_user())
+    # Offered to `silent` while it is still online; withdrawn later, as a marker.
+    bait = await world.order(customer)
+    await silent_sock.wait_for("order.offer", orderId=bait["id"])
 
-    await asyncio.sleep(7)
+    went = f"provider {silent.provider_id} offline after missing heartbeats"
+    await until(lambda: _is_offline(silent), went, timeout=20, interval=0.5)
+    alert = await arrival(
+        staff, "console.update", type="alert", kind="provider_lost", providerId=busy.provider_id
+    )
+    assert alert["orders"] == [first["id"]]
+    assert await _work_status(alive) == "online"
+
     second = await world.order(customer)
     await alive_sock.wait_for("order.offer", orderId=second["id"])
-    await asyncio.sleep(1)
+    # Published after any offer of `second` to `silent` would have been, on the same channel:
+    # once it has arrived, such an offer would have arrived too.
+    await customer.api.ok("POST", f"/api/orders/{bait['id']}/cancel", {"reason": "marker"})
+    await arrival(silent_sock, "order.taken", orderId=bait["id"])
     assert not silent_sock.of("order.offer", orderId=second["id"])
-    me = await silent.api.ok("GET", "/api/me")
-    assert me["provider"]["workStatus"] == "offline"
-    alert = await staff.wait_for("console.update", type="alert", kind="provider_lost")
-    assert alert["providerId"] == busy.provider_id and alert["orders"] == [first["id"]]
     await alive_sock.call("provider.offline")
 
 
@@ -58,8 +82,7 @@ async def test_unanswered_direct_offer_returns_to_pending_with_an_alert(quick):
     world = quick
     customer = await world.customer()
     chosen = await world.provider()
-    sock = await world.socket(chosen)
-    sock.heartbeat_s = 1
+    sock = await _socket(world, chosen, heartbeat_s=1)
     await sock.call("provider.online", {"lat": 20.03, "lng": 110.3})
     staff = await world.socket(await world.admin_user())
     order = await world.order(customer, dispatchMode="direct", providerId=chosen.provider_id)
@@ -83,7 +106,7 @@ async def test_order_nobody_takes_expires(quick):
     watcher = await world.socket(customer)
     order = await world.order(customer)
     await watcher.call("order.watch", {"orderId": order["id"]})
-    expired = await watcher.wait_for(
-        "order.status", timeout=20, orderId=order["id"], status="expired"
+    expired = await arrival(
+        watcher, "order.status", timeout=EXPIRY_S + 15, orderId=order["id"], status="expired"
     )
     assert expired["by"] == "system"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from waiting import arrival
 
 
 async def _online(world):
@@ -12,9 +12,24 @@ async def _online(world):
     return user, sock
 
 
+async def _fix_handled(staff, provider, at: str, orders: list[int]) -> None:
+    """Wait for the staff console's locations tick that shows `provider` at the fix `at`,
+    holding `orders`: that tick's batch, and whatever it sent anyone, has been published."""
+
+    def shows(update: dict) -> bool:
+        return any(
+            p["providerId"] == provider.provider_id and p["at"] == at and p["orders"] == orders
+            for p in update["providers"]
+        )
+
+    what = f"showing provider {provider.provider_id} at {at} with orders {orders}"
+    await arrival(staff, "console.update", type="locations", where=shows, what=what)
+
+
 async def test_locations_reach_watchers_only_while_the_provider_is_on_the_way(world):
     customer = await world.customer()
     provider, psock = await _online(world)
+    staff = await world.socket(await world.admin_user())
     order = await world.order(customer)
     oid = order["id"]
     watcher = await world.socket(customer)
@@ -22,7 +37,8 @@ async def test_locations_reach_watchers_only_while_the_provider_is_on_the_way(wo
     await psock.wait_for("order.offer", orderId=oid)
     fix = {"lat": 20.0301, "lng": 110.3001, "at": "2026-11-21T08:00:00.123Z"}
     assert (await psock.call("location.update", fix))["ok"]  # pending: nobody to tell
-    await asyncio.sleep(0.5)  # fixes travel in per-tick batches: let this one be handled
+    # Fixes travel in per-tick batches: the grab must come after this one was handled.
+    await _fix_handled(staff, provider, fix["at"], [])
     assert (await psock.call("order.grab", {"orderId": oid}))["ok"]
     for i in range(3):
         at = f"2026-11-21T08:00:0{i + 1}.000Z"
@@ -32,12 +48,18 @@ async def test_locations_reach_watchers_only_while_the_provider_is_on_the_way(wo
         got = await watcher.wait_for("provider.location", orderId=oid, at=at)
         assert got["providerId"] == provider.provider_id
         assert abs(got["lat"] - (20.031 + i * 1e-4)) < 1e-9
+    # The later fixes have arrived: the pending one would have arrived before them.
     assert not watcher.of("provider.location", at=fix["at"])
     for action in ("depart", "arrive", "start", "complete"):
         await provider.api.ok("POST", f"/api/orders/{oid}/{action}")
-    await psock.call("location.update", {**fix, "at": "2026-11-21T09:00:00.000Z"})
-    await asyncio.sleep(0.5)
-    assert not watcher.of("provider.location", at="2026-11-21T09:00:00.000Z")
+    late = "2026-11-21T09:00:00.000Z"
+    assert (await psock.call("location.update", {**fix, "at": late}))["ok"]
+    await _fix_handled(staff, provider, late, [])
+    # A chat message sent now reaches the watcher after anything that tick sent it.
+    sent = await psock.call("chat.send", {"orderId": oid, "text": "谢谢", "clientMsgId": "bye"})
+    assert sent["ok"], sent
+    await arrival(watcher, "chat.message", orderId=oid, msgId=sent["msgId"])
+    assert not watcher.of("provider.location", at=late)
     # A stranger's watch is refused, so a stranger never sees where the provider is.
     stranger = await world.socket(await world.customer())
     assert (await stranger.call("order.watch", {"orderId": oid}))["ok"] is False
