@@ -4,10 +4,12 @@ through one hub or two."""
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pymysql
 import pytest
 from conftest import MYSQL_URL, World
+from waiting import until
 
 from adapters.mysql import MysqlDsn
 
@@ -44,6 +46,11 @@ def _grab_rows(order_id: int) -> list[tuple]:
         conn.close()
 
 
+async def _available(provider) -> bool:
+    me = await provider.api.ok("GET", "/api/me")
+    return me["provider"]["workStatus"] == "online"
+
+
 async def _storm(world: World, hubs: list[str]) -> None:
     crowd = await _providers(world, PROVIDERS, hubs)
     customer = await world.customer()
@@ -65,7 +72,8 @@ async def _storm(world: World, hubs: list[str]) -> None:
         assert provider_id == winner.provider_id and status == "accepted"
         # Free the winner so all 200 are eligible for the next order.
         await customer.api.ok("POST", f"/api/orders/{oid}/cancel", {"reason": "next round"})
-        await asyncio.sleep(0.05)
+        freed = f"provider {winner.provider_id} available again after the cancel"
+        await until(functools.partial(_available, winner), freed)
     for _, sock in crowd:
         await sock.call("provider.offline")
 
