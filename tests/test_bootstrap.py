@@ -1,11 +1,15 @@
 """`make run` with MariaDB stopped brings it back up and serves, and Ctrl-C stops it all.
 
-Slow and disruptive (it stops the local MariaDB), so: root only, and named test_zz_* so that
-pytest collects it after the other test files of tests/. It always leaves MariaDB running.
+Slow and disruptive (it stops the local MariaDB for a while), so root only. It may run at any
+point of a session: it uses a database and Redis keys of its own, and what it breaks it
+restores and checks. MariaDB runs again afterwards (started by `make run`, or by this test's
+teardown if the test failed), and the session's hub, which lost its MySQL connections, must
+serve again: it answers /api/ready and takes an order through its Ray hosts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -15,11 +19,16 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlparse, urlunparse
 
+import httpx
 import pymysql
 import pytest
+import redis as redis_sync
+from conftest import MYSQL_URL, REDIS_URL, World
+from waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +36,10 @@ REPO = Path(__file__).resolve().parents[1]
 RUN_SH = REPO / "scripts" / "run.sh"
 ENSURE_SERVICES = REPO / "scripts" / "ensure_services.sh"
 BOOT_DB = "orderhub_boot_test"
-DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306/orderhub"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 HEALTH_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 20
+RECOVERY_TIMEOUT_S = 60
 MARKER = "ORDERHUB_BOOT_TEST"
 
 
@@ -180,7 +189,7 @@ def _tail(path: Path, lines: int = 60) -> str:
 def mysql_target() -> Iterator[MySQLTarget]:
     if os.geteuid() != 0:
         pytest.skip("stopping and starting the local MariaDB needs root")
-    db = MySQLTarget(os.environ.get("MYSQL_URL", DEFAULT_MYSQL_URL))
+    db = MySQLTarget(MYSQL_URL)
     if db.host not in LOCAL_HOSTS or db.port != 3306:
         pytest.skip(f"MYSQL_URL is not the local MariaDB on port 3306 ({db.host}:{db.port})")
     if not shutil.which("mysqladmin") or not any(
@@ -194,11 +203,55 @@ def mysql_target() -> Iterator[MySQLTarget]:
     finally:
         _ensure_mariadb_running(db)
         db.drop_boot_db()
+        _drop_boot_redis_keys()
+
+
+def _drop_boot_redis_keys() -> None:
+    """The `make run` hub's Redis keys: named after its database (adapters.redis.Keys)."""
+    r = redis_sync.from_url(REDIS_URL)
+    try:
+        keys = list(r.scan_iter(match=f"{BOOT_DB}:*", count=1000))
+        if keys:
+            r.delete(*keys)
+    finally:
+        r.close()
+
+
+async def _serves_again(base: str) -> None:
+    """The hub at `base`, up through the outage, is ready and writes through its hosts."""
+    world = World(base)
+    customer = None
+    try:
+        ready = f"{base}/api/ready answering 200 after the MariaDB restart"
+        await until(lambda: _ready(world.base), ready, RECOVERY_TIMEOUT_S, interval=1)
+        customer = await world.customer()
+        order = await world.order(customer)
+        path = f"/api/orders/{order['id']}/cancel"
+        cancelled = await customer.api.ok("POST", path, {"reason": "bootstrap check"})
+        assert cancelled["status"] == "cancelled", cancelled
+    finally:
+        await world.close()
+        if customer is not None:
+            await customer.api.close()
+
+
+async def _ready(base: str) -> bool:
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        return (await http.get("/api/ready")).status_code == 200
+
+
+def _run_async(coro) -> None:
+    """Run `coro` to the end on a loop of its own, in a thread of its own: this thread's
+    event loop belongs to pytest-asyncio and must stay as it is."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 def test_make_run_with_mariadb_stopped_brings_it_up_and_serves(
-    mysql_target: MySQLTarget, tmp_path: Path
+    mysql_target: MySQLTarget, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    # The session's hub, as the tests before and after this one use it: up through the outage.
+    suite_hub = request.getfixturevalue("hub")
     hub_port, sandbox_port = _free_port(), _free_port()
     marker = uuid.uuid4().hex
     env = {
@@ -207,6 +260,7 @@ def test_make_run_with_mariadb_stopped_brings_it_up_and_serves(
         "HUB_PORT": str(hub_port),
         "WECHAT_SANDBOX_PORT": str(sandbox_port),
         "MYSQL_URL": mysql_target.boot_url,
+        "REDIS_URL": REDIS_URL,  # the tests' Redis db; keys and channel are named after BOOT_DB
         "ORDERHUB_STATE_DIR": str(tmp_path / "state"),
         MARKER: marker,
     }
@@ -256,6 +310,10 @@ def test_make_run_with_mariadb_stopped_brings_it_up_and_serves(
             f"{_tail(log_path)}"
         )
         assert "verified: no process of this run is left" in log_path.read_text(errors="replace")
+
+        # What stopping MariaDB broke for the rest of the session is whole again.
+        assert mysql_target.answers(), "MariaDB does not answer after make run stopped"
+        _run_async(_serves_again(suite_hub.url))
     finally:
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
