@@ -10,6 +10,7 @@ import redis as redis_sync
 from conftest import MYSQL_URL, REDIS_URL, Api, World
 
 from adapters.mysql import MysqlDsn
+from adapters.redis import Keys
 from hub.accounts import ensure_staff
 
 ONLINE = {"lat": 20.031, "lng": 110.301}
@@ -146,8 +147,12 @@ async def test_no_plaintext_phone_at_rest(world):
         "POST", "/api/auth/bind-phone", {"phoneCode": "sandbox-phone-13800138000"}
     )
     assert bound["user"]["phone"] == "138****8000"
+    provider = await world.provider()
+    psock = await world.socket(provider)
+    assert (await psock.call("provider.online", ONLINE))["ok"]
     order = await world.order(customer, contactPhone="13912345678")
     assert order["contactPhone"] == "139****5678"
+    await psock.wait_for("order.offer", orderId=order["id"])  # the offer is in Redis now
     got = await customer.api.ok("GET", f"/api/orders/{order['id']}")
     assert got["contactPhone"] == "139****5678"
     assert "13912345678" not in str(got) and "13800138000" not in str(got)
@@ -170,8 +175,9 @@ async def test_no_plaintext_phone_at_rest(world):
 
     # Nor in Redis (actors and offers keep order data there).
     r = redis_sync.from_url(REDIS_URL)
-    found = []
+    found, scanned = [], set()
     for key in r.scan_iter(count=1000):
+        scanned.add(key.decode())
         kind = r.type(key).decode()
         if kind == "string":
             values = [r.get(key)]
@@ -189,4 +195,8 @@ async def test_no_plaintext_phone_at_rest(world):
             values = []
         found += [key for v in values if _holds(v, "13912345678") or _holds(v, "13800138000")]
     r.close()
+    # The scan went through the order's data: the offer made to the provider.
+    assert Keys.for_database(MYSQL_URL).offers(provider.provider_id) in scanned
     assert not found, f"plaintext phone in Redis: {found}"
+    await customer.api.ok("POST", f"/api/orders/{order['id']}/cancel", {"reason": "test"})
+    await psock.call("provider.offline")
