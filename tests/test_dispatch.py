@@ -12,6 +12,11 @@ async def _online(world, lat=20.03, lng=110.3):
     return user, sock
 
 
+async def _offline(*socks) -> None:
+    for sock in socks:
+        assert (await sock.call("provider.offline"))["ok"]
+
+
 async def _marker_offer(world, customer, sock, lat=20.03, lng=110.3) -> None:
     """A grab order near `sock`'s provider, offered to it, then cancelled: its offer is
     published after anything sent to that provider before, so once it has arrived, whatever
@@ -35,8 +40,7 @@ async def test_direct_order_offers_to_that_provider_who_accepts(world):
     await _marker_offer(world, customer, other)
     assert not other.of("order.offer", orderId=order["id"])
     await customer.api.ok("POST", f"/api/orders/{order['id']}/cancel", {"reason": "done"})
-    for s in (sock, other):
-        await s.call("provider.offline")
+    await _offline(sock, other)
 
 
 async def test_auto_offers_nearest_first_then_the_next_on_decline(world):
@@ -66,8 +70,7 @@ async def test_auto_offers_nearest_first_then_the_next_on_decline(world):
     timeline = await customer.api.ok("GET", f"/api/orders/{order['id']}/timeline")
     assert [i["detail"]["action"] for i in timeline["items"]] == ["create", "decline", "accept"]
     await customer.api.ok("POST", f"/api/orders/{order['id']}/cancel", {"reason": "done"})
-    for s in (near_sock, far_sock):
-        await s.call("provider.offline")
+    await _offline(near_sock, far_sock)
 
 
 async def test_staff_assign_offers_to_one_provider(world):
@@ -90,8 +93,7 @@ async def test_staff_assign_offers_to_one_provider(world):
     done = await other.api.ok("POST", f"/api/orders/{order['id']}/accept")
     assert done["providerId"] == other.provider_id
     await customer.api.ok("POST", f"/api/orders/{order['id']}/cancel", {"reason": "done"})
-    for s in (sock, other_sock):
-        await s.call("provider.offline")
+    await _offline(sock, other_sock)
 
 
 async def test_idempotency_key_creates_one_order(world):
