@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 SANDBOX_APPID = "wx5a4d0c0ffee0hub1"
 SANDBOX_SECRET = "sandbox-app-secret-change-me"
 
 
-def _float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
-
-
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
 @dataclass(frozen=True)
 class Settings:
+    """Every field may come from the environment variable `ENV` names for it."""
+
     host: str = "127.0.0.1"
     port: int = 8000
     mysql_url: str = "mysql://root@127.0.0.1:3306/orderhub"
@@ -46,27 +40,38 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        env = os.environ.get
-        return cls(
-            host=env("HUB_HOST", cls.host),
-            port=_int("HUB_PORT", cls.port),
-            mysql_url=env("MYSQL_URL", cls.mysql_url),
-            redis_url=env("REDIS_URL", cls.redis_url),
-            ray_address=env("RAY_ADDRESS") or None,
-            wechat_api_base=env("WECHAT_API_BASE", cls.wechat_api_base),
-            wechat_pay_base=env("WECHAT_PAY_BASE", cls.wechat_pay_base),
-            wechat_appid=env("WECHAT_APPID", cls.wechat_appid),
-            wechat_secret=env("WECHAT_SECRET", cls.wechat_secret),
-            state_dir=Path(env("ORDERHUB_STATE_DIR", "var")),
-            hub_secret=env("HUB_SECRET") or None,
-            admin_user=env("HUB_ADMIN_USER", cls.admin_user),
-            admin_password=env("HUB_ADMIN_PASSWORD") or None,
-            placement=env("HUB_PLACEMENT", cls.placement),
-            hosts=_int("HUB_HOSTS", cls.hosts),
-            location_tick_s=_float("HUB_LOCATION_TICK_S", cls.location_tick_s),
-            offer_ttl_s=_float("HUB_OFFER_TTL_S", cls.offer_ttl_s),
-            order_expiry_s=_float("HUB_ORDER_EXPIRY_S", cls.order_expiry_s),
-            heartbeat_timeout_s=_float("HUB_HEARTBEAT_TIMEOUT_S", cls.heartbeat_timeout_s),
-            grab_radius_m=_float("HUB_GRAB_RADIUS_M", cls.grab_radius_m),
-            token_ttl_s=_int("HUB_TOKEN_TTL_S", cls.token_ttl_s),
-        )
+        """Fields whose variable is set (and not empty), converted to the field's type."""
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(ENV.get(f.name, ""), "")
+            if raw:
+                values[f.name] = _PARSE.get(f.type, str)(raw)
+        return cls(**values)
+
+
+# Field → environment variable (CONTRACT §1 and README); max_offers has none.
+ENV = {
+    "host": "HUB_HOST",
+    "port": "HUB_PORT",
+    "mysql_url": "MYSQL_URL",
+    "redis_url": "REDIS_URL",
+    "ray_address": "RAY_ADDRESS",
+    "wechat_api_base": "WECHAT_API_BASE",
+    "wechat_pay_base": "WECHAT_PAY_BASE",
+    "wechat_appid": "WECHAT_APPID",
+    "wechat_secret": "WECHAT_SECRET",
+    "state_dir": "ORDERHUB_STATE_DIR",
+    "hub_secret": "HUB_SECRET",
+    "admin_user": "HUB_ADMIN_USER",
+    "admin_password": "HUB_ADMIN_PASSWORD",
+    "placement": "HUB_PLACEMENT",
+    "hosts": "HUB_HOSTS",
+    "location_tick_s": "HUB_LOCATION_TICK_S",
+    "offer_ttl_s": "HUB_OFFER_TTL_S",
+    "order_expiry_s": "HUB_ORDER_EXPIRY_S",
+    "heartbeat_timeout_s": "HUB_HEARTBEAT_TIMEOUT_S",
+    "grab_radius_m": "HUB_GRAB_RADIUS_M",
+    "token_ttl_s": "HUB_TOKEN_TTL_S",
+}
+# Field types as written (annotations are strings under `from __future__ import annotations`).
+_PARSE = {"int": int, "float": float, "Path": Path}
