@@ -41,7 +41,8 @@ class PayKeys:
     merchant_serial_no: str  # 40 upper-case hex digits, like a merchant API certificate's
     platform_private_key: str  # PEM: only the sandbox (playing WeChat Pay) signs with it
     platform_public_key: str  # PEM: AsyncWeChatPay's public_key
-    public_key_id: str  # "PUB_KEY_ID_" + 32 upper-case hex digits: AsyncWeChatPay's public_key_id
+    # "PUB_KEY_ID_" + 32 upper-case hex digits: AsyncWeChatPay's public_key_id
+    platform_public_key_id: str
     apiv3_key: str  # 32 characters (AES-256-GCM key of notification resources)
 
 
@@ -105,6 +106,6 @@ def load_or_make(state_dir: Path | str, mchid: str | None = None) -> PayKeys:
         merchant_serial_no=stored["merchant_serial_no"],
         platform_private_key=stored["platform_private_key"],
         platform_public_key=public_pem_of(stored["platform_private_key"]),
-        public_key_id=stored["public_key_id"],
+        platform_public_key_id=stored["public_key_id"],
         apiv3_key=stored["apiv3_key"],
     )

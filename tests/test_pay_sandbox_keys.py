@@ -21,7 +21,7 @@ def test_made_once_then_loaded(tmp_path: Path, monkeypatch) -> None:
     assert first == again
     assert first.mchid == "1900000109"
     assert len(first.merchant_serial_no) == 40 and int(first.merchant_serial_no, 16)
-    assert first.public_key_id.startswith("PUB_KEY_ID_")
+    assert first.platform_public_key_id.startswith("PUB_KEY_ID_")
     assert len(first.apiv3_key) == 32
     assert "PRIVATE KEY" in first.merchant_private_key
     assert first.merchant_public_key != first.platform_public_key
@@ -40,7 +40,7 @@ def test_processes_starting_together_agree(tmp_path: Path) -> None:
     code = (
         "import sys, json; from adapters.wechat_pay_keys import load_or_make; "
         "k = load_or_make(sys.argv[1]); "
-        "print(json.dumps([k.merchant_serial_no, k.public_key_id, k.apiv3_key]))"
+        "print(json.dumps([k.merchant_serial_no, k.platform_public_key_id, k.apiv3_key]))"
     )
     procs = [
         subprocess.Popen(
@@ -67,6 +67,6 @@ def test_the_client_library_takes_them(tmp_path: Path) -> None:
         appid="wx0sandbox0test0001",
         apiv3_key=keys.apiv3_key,
         public_key=keys.platform_public_key,
-        public_key_id=keys.public_key_id,
+        public_key_id=keys.platform_public_key_id,
     )
     assert client.sign(["a", "b", "c", "d"])
