@@ -13,6 +13,7 @@ from typing import Protocol
 from adapters.clock import utcnow
 from adapters.mysql import Database
 from adapters.orders import OrderStore
+from adapters.payments import PaymentStore
 from adapters.redis import Keys
 from adapters.settings import Settings
 
@@ -35,14 +36,24 @@ class ProviderMessages(Protocol):
     async def where(self, provider_id: int) -> dict: ...
 
 
+class OrderMessages(Protocol):
+    """What a payment may tell its order's actor, wherever that order is hosted."""
+
+    async def payment_event(
+        self, order_id: int, action: str, payment_id: int, move, detail: dict
+    ) -> dict: ...
+
+
 @dataclass(frozen=True)
 class Env:
     settings: Settings
     db: Database  # for adapters.providers
     orders: OrderStore
+    payments: PaymentStore
     redis: object  # redis.asyncio.Redis: GEO sets, open offers
     keys: Keys
     emitter: Emits
     providers: ProviderMessages
+    order_messages: OrderMessages
     retire_order: Callable[[int], None]  # an ended order leaves its host
     clock: Callable[[], datetime] = utcnow

@@ -18,6 +18,7 @@ from actors import geo
 from actors.emit import Emitter, channel_for
 from actors.env import Env
 from actors.order import OrderActor
+from actors.payment import HeldPayments
 from actors.placement import placement_for
 from actors.provider import MESSAGES as PROVIDER_MESSAGES
 from actors.provider import ProviderActor
@@ -27,9 +28,11 @@ from actors.transitions import LIVE
 from adapters import providers as provider_rows
 from adapters.mysql import Database, MysqlDsn
 from adapters.orders import OrderStore
+from adapters.payments import PaymentStore
 from adapters.redis import Keys
 from adapters.redis import connect as redis_connect
 from adapters.settings import Settings
+from adapters.wechat_pay import gateway_for
 
 log = logging.getLogger("orderhub.host")
 
@@ -69,8 +72,12 @@ class EntityHost:
             keys=self.keys,
             emitter=self.emitter,
             providers=_ProviderRoute(self),
+            order_messages=_OrderRoute(self),
             retire_order=self.retire_order,
+            payments=PaymentStore(self.db),
         )
+        self.pay = gateway_for(s)
+        self.held_payments = HeldPayments(self.env, self.pay)
         await self._reload()
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -100,25 +107,38 @@ class EntityHost:
                 entity.online = True  # it gets a heartbeat timeout's grace to say hello
         for oid in order_ids:
             await self._get_order(oid, fresh=False)
-        if order_ids or provider_ids:
+        payment_ids = self._mine("payment", await self.env.payments.open_ids())
+        for payment_id in payment_ids:
+            await self.held_payments.get(payment_id)
+        if order_ids or provider_ids or payment_ids:
             log.info(
-                "%s reloaded %d orders, %d providers", self.name, len(order_ids), len(provider_ids)
+                "%s reloaded %d orders, %d providers, %d open payments",
+                self.name,
+                len(order_ids),
+                len(provider_ids),
+                len(payment_ids),
             )
 
     # --- what the entities may ask of their host -------------------------------------------
 
     async def provider_call(self, pid: int, message: str, *args) -> dict:
         """A message to a provider actor: here, or on the host that holds it."""
-        if self.placement.owns(self.name, "provider", pid):
-            return await self.provider_message(pid, message, *args)
-        handle = await self.placement.handle("provider", pid)
+        absent = _absent_provider(message)
+        return await self._entity_call("provider", pid, "provider_message", absent, message, *args)
+
+    async def _entity_call(self, kind: str, eid: int, method: str, absent: dict, *args) -> dict:
+        """Call `method` (one of this class's entity methods) on the host that holds (kind,
+        eid): this one directly, another through Ray. `absent` when no host holds it."""
+        if self.placement.owns(self.name, kind, eid):
+            return await getattr(self, method)(eid, *args)
+        handle = await self.placement.handle(kind, eid)
         if handle is None:
-            return _absent_provider(message)
+            return absent
         try:
-            return await handle.provider_message.remote(pid, message, *args)
+            return await getattr(handle, method).remote(eid, *args)
         except RayActorError:
-            self.placement.forget("provider", pid)
-            return fail(503, "unavailable", "the provider's host is restarting; retry")
+            self.placement.forget(kind, eid)
+            return fail(503, "unavailable", f"the {kind}'s host is restarting; retry")
 
     def retire_order(self, oid: int) -> None:
         self.orders.pop(oid, None)
@@ -187,6 +207,25 @@ class EntityHost:
         if entity.terminal:
             self.retire_order(oid)
         return answer
+
+    async def order_payment_event(
+        self, oid: int, action: str, payment_id: int, move, detail: dict
+    ) -> dict:
+        await self._ready
+        entity = await self._get_order(oid, fresh=False)
+        if entity is None:
+            return not_found()
+        return await entity.mailbox.ask(entity.payment_event, action, payment_id, move, detail)
+
+    # --- payments ------------------------------------------------------------------------------
+
+    async def payment_activate(self, payment_id: int) -> dict:
+        await self._ready
+        return ok() if await self.held_payments.get(payment_id) else not_found()
+
+    async def payment_message(self, payment_id: int, message: str, *args) -> dict:
+        await self._ready
+        return await self.held_payments.message(payment_id, message, *args)
 
     async def order_chat(self, oid: int, actor: dict, text: str, client_msg_id: str) -> dict:
         await self._ready
@@ -277,6 +316,21 @@ class EntityHost:
         """For benchmarks: this host's process memory and entity counts."""
         await self._ready
         return {**process_memory(), "orders": len(self.orders), "providers": len(self.providers)}
+
+
+class _OrderRoute:
+    """The messages a payment may send its order (actors.env.OrderMessages)."""
+
+    def __init__(self, host: EntityHost):
+        self._host = host
+
+    async def payment_event(
+        self, order_id: int, action: str, payment_id: int, move, detail: dict
+    ) -> dict:
+        gone = fail(503, "unavailable", "the order's host is not running; retry")
+        return await self._host._entity_call(
+            "order", order_id, "order_payment_event", gone, action, payment_id, move, detail
+        )
 
 
 class _ProviderRoute:

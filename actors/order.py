@@ -17,9 +17,17 @@ from actors.emit import rooms
 from actors.env import Env
 from actors.mailbox import Mailbox
 from actors.results import fail, not_found, ok
-from actors.transitions import STAFF, TERMINAL, Decision, decide
+from actors.transitions import (
+    PAYMENT_EVENTS,
+    STAFF,
+    TERMINAL,
+    Decision,
+    decide,
+    payment_status,
+)
 from adapters import providers as provider_rows
-from adapters.orders import message_json, order_json, status_event_json
+from adapters.orders import Statement, Unchanged, message_json, order_json, status_event_json
+from adapters.payments import payment_json
 
 log = logging.getLogger("orderhub.order")
 
@@ -146,7 +154,35 @@ class OrderActor:
 
     # --- applying a decision ----------------------------------------------------------------
 
-    async def _apply(self, action: str, actor: dict, args: dict, cmd_id: str | None) -> dict:
+    async def payment_event(
+        self, action: str, payment_id: int, move: Statement | None, detail: dict
+    ) -> dict:
+        """One of this order's payments moved (transitions.PAYMENT_EVENTS). The payment row's
+        conditional update (`move`) and the order event commit together, and once: the command
+        id is the payment's and the move's."""
+        payments = await self.env.payments.of_order(self.id)
+        after = PAYMENT_EVENTS[action]
+        now = [{**p, "status": after} if p["id"] == payment_id else p for p in payments]
+        args = {"paymentStatus": payment_status(now), "detail": {"paymentId": payment_id, **detail}}
+        cmd_id = f"pay{payment_id}:{action}"
+        answer = await self._apply(action, SYSTEM_ACTOR, args, cmd_id, guard=move)
+        if answer["ok"] and not answer.get("unchanged"):
+            row = await self.env.payments.load(payment_id)
+            await self.env.emitter.emit(
+                "console.update",
+                {"type": "payment", "orderId": self.id, "payment": payment_json(row)},
+                "staff",
+            )
+        return answer
+
+    async def _apply(
+        self,
+        action: str,
+        actor: dict,
+        args: dict,
+        cmd_id: str | None,
+        guard: Statement | None = None,
+    ) -> dict:
         decision = decide(self.row, actor, action, args, self.crowd, self.env.clock())
         if not isinstance(decision, Decision):
             return decision  # a refusal
@@ -163,9 +199,17 @@ class OrderActor:
             "cmd_id": cmd_id,
         }
         before = self.row
-        if not await self._write(decision.changes, event, None, self._counters(decision)):
+        try:
+            written = await self._write(
+                decision.changes, event, None, self._counters(decision), guard
+            )
+        except Unchanged:  # already applied (a retried command), or its guard no longer holds
+            written = None
+        if not written:
             if winner is not None:
                 await self.env.providers.release(winner, self.id)
+            if written is None:
+                return ok(order=order_json(self.row), unchanged=True)
             return fail(409, "conflict", "the order changed meanwhile; look again")
         await self._announce(event)
         for step in decision.then:
@@ -181,15 +225,25 @@ class OrderActor:
             return (provider_rows.count_completion(self.row["provider_id"], amount),)
         return ()
 
-    async def _write(self, changes: dict, event, message, extra: tuple = ()) -> bool:
-        """Record the change; False (after a reload) when someone else moved the order."""
-        row = await self.env.orders.record(self.row, changes, event, message, extra)
+    async def _write(
+        self, changes: dict, event, message, extra: tuple = (), guard: Statement | None = None
+    ) -> bool:
+        """Record the change; False (after a reload) when someone else moved the order.
+        Raises Unchanged (after a reload) when it was already made or its guard fails."""
+        try:
+            row = await self.env.orders.record(self.row, changes, event, message, extra, guard)
+        except Unchanged:
+            await self._reload()
+            raise
         if row is None:
-            if (fresh := await self.env.orders.load(self.id)) is not None:
-                self.row = fresh
+            await self._reload()
             return False
         self.row = row
         return True
+
+    async def _reload(self) -> None:
+        if (fresh := await self.env.orders.load(self.id)) is not None:
+            self.row = fresh
 
     def _party_rooms(self) -> list[str]:
         return rooms(order=self.id, user=self.row["customer_id"], provider=self.row["provider_id"])

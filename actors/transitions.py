@@ -73,6 +73,19 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("in_progress", "complete"): _r("completed", PROVIDER),
 }
 
+# paymentStatus follows the order's payments (CONTRACT §6): moves made by the system in any
+# status, changing no status, each an order event. PAYMENT_EVENTS: action → what the payment
+# it names becomes.
+PAYMENT_EVENTS = {
+    "payment_opened": "open",
+    "paid": "paid",
+    "payment_failed": "failed",
+    "payment_closed": "closed",
+}
+for _status in STATUSES:
+    for _action in PAYMENT_EVENTS:
+        TABLE[(_status, _action)] = _r(_status, SYSTEM)
+
 # Actions a client may name in POST /api/orders/{id}/{action} (system ones are internal).
 CLIENT_ACTIONS = frozenset(a for (_, a), rule in TABLE.items() if rule.roles - {SYSTEM})
 
@@ -223,6 +236,28 @@ EFFECTS: dict[str | tuple[str, str], Effect] = {
         then=("end",),
     ),
 }
+
+
+_PAYMENT = Effect(
+    writes=lambda o, a, x: {"payment_status": x["paymentStatus"]},
+    detail=lambda o, a, x: x["detail"],
+)
+EFFECTS.update({action: _PAYMENT for action in PAYMENT_EVENTS})
+
+
+def payment_status(payments: list[dict]) -> str:
+    """The order's paymentStatus from its payments' kinds and statuses."""
+    held = {(p["kind"], p["status"]) for p in payments}
+    states = {status for _, status in held}
+    if "refunding" in states:
+        return "refunding"
+    if held & {("full", "paid"), ("balance", "paid")}:
+        return "paid"
+    if ("deposit", "paid") in held:
+        return "deposit_paid"
+    if "refunded" in states:
+        return "refunded"
+    return "paying" if "open" in states else "unpaid"
 
 
 def effect_of(status: str, action: str) -> Effect:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import orjson
 
 from adapters.clock import iso, utcnow
-from adapters.mysql import Database
+from adapters.mysql import Database, is_duplicate
 
 
 def order_json(row: dict) -> dict:
@@ -76,6 +76,15 @@ def message_json(order_id: int, m: dict) -> dict:
 
 
 Statement = tuple[str, tuple]  # a statement another aggregate adds to an order's transaction
+
+
+class _Moved(Exception):
+    """Someone else changed the order since it was read (its seq moved)."""
+
+
+class Unchanged(Exception):
+    """The change was already made (its command id is recorded) or its guard no longer
+    holds: nothing was written."""
 
 
 class OrderStore:
@@ -215,28 +224,48 @@ class OrderStore:
         event: dict | None,
         message: dict | None = None,
         extra: tuple[Statement, ...] = (),
+        guard: Statement | None = None,
     ) -> dict | None:
         """Write a change to an order iff nobody else moved it since `row` was read.
 
         `row["seq"]` is the version: the UPDATE matches only that seq, so two writers (a stale
         actor after a restart, a second host) cannot both win; the loser gets None and must
         reload. An event or chat message takes the next seq; `extra` statements (another
-        aggregate's counters) commit with it. Returns the new row.
+        aggregate's counters) commit with it. `guard`, another aggregate's conditional update,
+        must change exactly one row, and an event's command id must be new, or nothing is
+        written and Unchanged is raised. Returns the new row.
         """
         now = utcnow()
         new_seq = row["seq"] + (1 if (event or message) else 0)
         cols = {**changes, "seq": new_seq, "updated_at": now}
         status = cols.get("status", row["status"])
+        try:
+            await self._write(row, cols, status, now, event, message, extra, guard)
+        except _Moved:
+            return None
+        return {**row, **cols}
+
+    async def _write(self, row, cols, status, now, event, message, extra, guard) -> None:
+        new_seq = cols["seq"]
         sets = ", ".join(f"{k} = %s" for k in cols)
-        async with self.db.transaction() as cur:
+        async with self.db.transaction() as cur:  # any exception rolls the whole change back
+            if guard is not None:
+                await cur.execute(*guard)
+                if cur.rowcount != 1:
+                    raise Unchanged("the guard matched nothing")
             await cur.execute(
                 f"UPDATE orders SET {sets} WHERE id = %s AND seq = %s",
                 (*cols.values(), row["id"], row["seq"]),
             )
             if cur.rowcount != 1:
-                return None
+                raise _Moved
             if event is not None:
-                await _insert_event(cur, row["id"], new_seq, status, event, now)
+                try:
+                    await _insert_event(cur, row["id"], new_seq, status, event, now)
+                except Exception as exc:
+                    if is_duplicate(exc) and event.get("cmd_id"):
+                        raise Unchanged(f"command {event['cmd_id']} was applied") from exc
+                    raise
                 event.update(seq=new_seq, created_at=now, status=status)
             if message is not None:
                 await cur.execute(
@@ -255,7 +284,6 @@ class OrderStore:
                 message.update(id=cur.lastrowid, seq=new_seq, created_at=now)
             for sql, args in extra:
                 await cur.execute(sql, args)
-        return {**row, **cols}
 
 
 async def _insert_event(cur, order_id: int, seq: int, status: str, event: dict, at) -> None:

@@ -23,7 +23,8 @@ class Settings:
     wechat_pay_base: str = "http://127.0.0.1:8100"
     wechat_appid: str = SANDBOX_APPID
     wechat_secret: str = SANDBOX_SECRET
-    state_dir: Path = field(default_factory=lambda: Path("var"))
+    # Absolute: Ray hosts read it too, from whatever directory their worker runs in.
+    state_dir: Path = field(default_factory=lambda: Path("var").resolve())
     hub_secret: str | None = None
     admin_user: str = "admin"
     admin_password: str | None = None
@@ -37,6 +38,14 @@ class Settings:
     grab_radius_m: float = 5000.0
     max_offers: int = 2000
     token_ttl_s: int = 7 * 24 * 3600
+    # payments
+    public_url: str | None = None  # how WeChat reaches the hub (notify URLs); else host:port
+    pay_ttl_s: float = 900.0  # an unpaid prepay is closed after this
+    pay_query_s: float = 15.0  # an open payment is asked about this often
+
+    @property
+    def public_base(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -72,6 +81,9 @@ ENV = {
     "heartbeat_timeout_s": "HUB_HEARTBEAT_TIMEOUT_S",
     "grab_radius_m": "HUB_GRAB_RADIUS_M",
     "token_ttl_s": "HUB_TOKEN_TTL_S",
+    "public_url": "HUB_PUBLIC_URL",
+    "pay_ttl_s": "HUB_PAY_TTL_S",
+    "pay_query_s": "HUB_PAY_QUERY_S",
 }
 # Field types as written (annotations are strings under `from __future__ import annotations`).
-_PARSE = {"int": int, "float": float, "Path": Path}
+_PARSE = {"int": int, "float": float, "Path": lambda raw: Path(raw).resolve()}

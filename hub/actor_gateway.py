@@ -89,6 +89,18 @@ class ActorGateway:
         )
         return answer or fail(404, "not_found", "no such order")
 
+    # --- payments -----------------------------------------------------------------------------
+
+    async def payment_activate(self, payment_id: int) -> None:
+        await self._call("payment", payment_id, "payment_activate", payment_id, create=True)
+
+    async def payment(self, payment_id: int, message: str, *args) -> dict:
+        """`notified` (a verified notification) or `refresh` (ask WeChat now)."""
+        answer = await self._call(
+            "payment", payment_id, "payment_message", payment_id, message, *args, create=True
+        )
+        return answer or fail(404, "not_found", "no such payment")
+
     # --- providers ----------------------------------------------------------------------------
 
     async def provider(self, provider_id: int, method: str, *args) -> dict:

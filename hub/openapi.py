@@ -24,6 +24,10 @@ _ERROR = {
 }
 
 
+_ERRORS = ("400", "401", "403", "404", "409", "422", "429")
+_WECHAT_FAIL = {"type": "object", "properties": {"code": {}, "message": {}}}
+
+
 def _schema(tp, components: dict) -> dict:
     ref = "#/components/schemas/{model}"
     schema = TypeAdapter(tp).json_schema(by_alias=True, ref_template=ref)
@@ -72,12 +76,17 @@ def _document(endpoints: tuple[Endpoint, ...]) -> dict:
         if ep.response is not None:
             ok["content"] = {"application/json": {"schema": _schema(ep.response, components)}}
         op["responses"][str(ep.status)] = ok
-        for status in ("400", "401", "403", "404", "409", "422", "429"):
-            if ep.roles is None and status in ("401", "403"):
-                continue
+        if ep.wechat_callback:  # WeChat Pay's notification: its own answer shape
+            op["x-wechat-callback"] = True
+            schema, statuses = _WECHAT_FAIL, ("400", "401", "413", "500")
+        else:
+            schema, statuses = {"$ref": "#/components/schemas/Error"}, _ERRORS
+            if ep.roles is None:
+                statuses = tuple(s for s in statuses if s not in ("401", "403"))
+        for status in statuses:
             op["responses"][status] = {
                 "description": "error",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                "content": {"application/json": {"schema": schema}},
             }
         if ep.roles is not None:
             op["security"] = [{"bearer": []}]

@@ -55,6 +55,7 @@ class Endpoint:
     response: Any
     status: int
     tag: str
+    wechat_callback: bool = False  # called by WeChat: answers in WeChat's shape, not §2's
 
 
 def validation_message(exc: ValidationError) -> tuple[str, list[dict]]:
@@ -114,6 +115,7 @@ class Router:
         query: type[BaseModel] | None = None,
         response: Any = None,
         status: int = 200,
+        wechat_callback: bool = False,
     ):
         def register(fn: Handler) -> Handler:
             summary = inspect.getdoc(fn) or fn.__name__
@@ -129,6 +131,7 @@ class Router:
                     response,
                     status,
                     self.tag,
+                    wechat_callback,
                 )
             )
             return fn

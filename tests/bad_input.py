@@ -39,6 +39,7 @@ class Route:
     path: str  # with ids filled in
     role: str | None
     schema: dict | None  # the request body's object schema, refs resolved
+    wechat: bool = False  # WeChat Pay calls it: refusals are WeChat's {"code": "FAIL", message}
 
     @property
     def name(self) -> str:
@@ -73,6 +74,8 @@ def error_shape_problem(err: object) -> str | None:
 def error_problems(p: Probe, allowed: tuple[int, ...] = ()) -> list[str]:
     """What is wrong with a response to bad input (empty when it is a proper 4xx)."""
     r, where = p.response, f"{p.route.name} [{p.what}] → {p.response.status_code}"
+    if p.route.wechat:  # the signature is checked before anything else: any 4xx refuses
+        allowed = ()
     if not 400 <= r.status_code < 500 or (allowed and r.status_code not in allowed):
         return [f"{where}: {r.text[:300]}"]
     if not r.headers.get("content-type", "").startswith("application/json"):
@@ -81,6 +84,9 @@ def error_problems(p: Probe, allowed: tuple[int, ...] = ()) -> list[str]:
         body = r.json()
     except ValueError:
         return [f"{where}: not JSON: {r.text[:300]}"]
+    if p.route.wechat:
+        fail = isinstance(body, dict) and body.get("code") == "FAIL" and body.get("message")
+        return [] if fail else [f"{where}: not WeChat's FAIL answer: {r.text[:300]}"]
     err = body.get("error") if isinstance(body, dict) else None
     if why := error_shape_problem(err):
         return [f"{where}: {why}: {r.text[:300]}"]
@@ -292,7 +298,13 @@ def _routes(doc: dict, tokens: dict[str, str]) -> list[Route]:
             body = op.get("requestBody", {}).get("content", {}).get("application/json")
             schema = resolve(body["schema"], doc) if body else None
             routes.append(
-                Route(method.upper(), path.replace("{id}", str(MISSING_ID)), role, schema)
+                Route(
+                    method.upper(),
+                    path.replace("{id}", str(MISSING_ID)),
+                    role,
+                    schema,
+                    bool(op.get("x-wechat-callback")),
+                )
             )
     assert len(routes) >= 15, [r.name for r in routes]
     return routes

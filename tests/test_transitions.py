@@ -22,6 +22,7 @@ from actors.transitions import (
     TERMINAL,
     Decision,
     decide,
+    payment_status,
 )
 
 NOW = datetime(2026, 11, 29, 12, 0, 0)
@@ -65,6 +66,9 @@ ALLOWED = {
     ("arrived", "cancel"): ("cancelled", CANCELLERS),
     ("in_progress", "complete"): ("completed", {"assignee"}),
 }
+# CONTRACT §6: the order's paymentStatus follows its payments, whatever its status.
+PAYMENT_MOVES = ("payment_opened", "paid", "payment_failed", "payment_closed")
+ALLOWED.update({(s, a): (s, {"system"}) for s in STATUSES for a in PAYMENT_MOVES})
 # Which kind of caller may ever make each action (else 403, whatever the status).
 MAY_EVER = {
     "grab": PROVIDERS,
@@ -80,9 +84,15 @@ MAY_EVER = {
     "assign": STAFF,
     "offer_timeout": {"system"},
     "expire": {"system"},
+    **{action: {"system"} for action in PAYMENT_MOVES},
 }
 ACTIONS = sorted(MAY_EVER)
-ARGS = {"quote": {"amount": 8800}, "assign": {"providerId": HOLDER}, "cancel": {"reason": "x"}}
+ARGS = {
+    "quote": {"amount": 8800},
+    "assign": {"providerId": HOLDER},
+    "cancel": {"reason": "x"},
+    **{a: {"paymentStatus": "paid", "detail": {"paymentId": 3}} for a in PAYMENT_MOVES},
+}
 
 
 def order(status: str, action: str) -> dict:
@@ -153,7 +163,7 @@ def test_every_row(status, action, caller):
 def test_the_table_is_the_contract():
     """Nothing allowed that the contract does not list, and every action is named."""
     assert {k: v.to for k, v in TABLE.items()} == {k: v[0] for k, v in ALLOWED.items()}
-    assert CLIENT_ACTIONS == set(ACTIONS) - {"offer_timeout", "expire"}
+    assert CLIENT_ACTIONS == set(ACTIONS) - {"offer_timeout", "expire", *PAYMENT_MOVES}
     assert set(STATUSES) == set(LIVE) | TERMINAL and not set(LIVE) & TERMINAL
 
 
@@ -214,6 +224,31 @@ def test_effects_write_what_the_action_means():
         order("pending", "cancel"), CALLERS["admin"], "cancel", ARGS["cancel"], set(), NOW
     )
     assert cancel.changes["cancel_by"] == "staff" and cancel.detail == {"reason": "x"}
+
+
+@pytest.mark.parametrize(
+    ("payments", "status"),
+    [
+        ([], "unpaid"),
+        ([("full", "open")], "paying"),
+        ([("full", "closed")], "unpaid"),
+        ([("full", "failed"), ("full", "open")], "paying"),
+        ([("full", "paid")], "paid"),
+        ([("deposit", "paid")], "deposit_paid"),
+        ([("deposit", "paid"), ("balance", "open")], "deposit_paid"),
+        ([("deposit", "paid"), ("balance", "paid")], "paid"),
+        ([("deposit", "refunded")], "refunded"),
+        ([("full", "paid"), ("deposit", "refunding")], "refunding"),
+    ],
+)
+def test_payment_status_follows_the_payments(payments, status):
+    assert payment_status([{"kind": k, "status": s} for k, s in payments]) == status
+
+
+def test_a_payment_event_changes_only_the_payment_status():
+    args = ARGS["paid"]
+    got = decide(order("completed", "paid"), CALLERS["system"], "paid", args, set(), NOW)
+    assert got.changes == {"payment_status": "paid"} and got.detail == {"paymentId": 3}
 
 
 def test_every_follow_up_is_one_the_actor_runs():
