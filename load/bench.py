@@ -85,7 +85,7 @@ class OwnHub:
 
     def start(self) -> None:
         flush_redis(self.stores.redis_url)
-        self.sandbox = start_sandbox(self.logdir / "sandbox.log")
+        self.sandbox = start_sandbox(self.logdir / "sandbox.log", self.stores.state_dir)
         env = hub_env(
             free_port(),
             self.stores,

@@ -180,9 +180,17 @@ class Service:
         stop(self.proc)
 
 
-def start_sandbox(log: Path, timeout: float = 60) -> Service:
+def start_sandbox(log: Path, state_dir: Path, timeout: float = 60, **env: object) -> Service:
+    """The WeChat sandbox, with the hubs' state directory: both read the WeChat Pay keys made
+    there on first start. `env`: more variables (WECHAT_SANDBOX_TIME_FACTOR=…)."""
     port = free_port()
-    proc = spawn([PY, "-m", "sandbox"], {**os.environ, "WECHAT_SANDBOX_PORT": str(port)}, log)
+    variables = {
+        **os.environ,
+        "WECHAT_SANDBOX_PORT": str(port),
+        "ORDERHUB_STATE_DIR": str(state_dir),
+        **{k: str(v) for k, v in env.items()},
+    }
+    proc = spawn([PY, "-m", "sandbox"], variables, log)
     sandbox = Service(proc, f"http://127.0.0.1:{port}", log)
     try:
         wait_http(f"{sandbox.url}/sandbox/health", timeout, proc, log)

@@ -94,7 +94,10 @@ def ray_head(workdir):
 
 @pytest.fixture(scope="session")
 def sandbox(workdir):
-    service = start_sandbox(workdir / "sandbox.log", timeout=30)
+    # The hubs' state directory (WeChat Pay keys); WeChat's notification retries 100× faster.
+    service = start_sandbox(
+        workdir / "sandbox.log", workdir / "state", timeout=30, WECHAT_SANDBOX_TIME_FACTOR=0.01
+    )
     yield service.url
     service.stop()
 

@@ -65,7 +65,7 @@ class Stack:
         self.reset_stores()
         label, workdir = self.label, self.workdir
         self.ray_head = start_ray_head(workdir / f"ray-{label}", workdir / f"ray-{label}.log")
-        self.sandbox = start_sandbox(workdir / f"sandbox-{label}.log")
+        self.sandbox = start_sandbox(workdir / f"sandbox-{label}.log", self.settings.state_dir)
         env = hub_env(
             free_port(),
             Stores(self.args.mysql_url, self.args.redis_url, self.settings.state_dir),
