@@ -9,7 +9,10 @@ from types import FrameType
 
 import uvicorn
 
+from adapters.wechat_pay_keys import load_or_make
 from sandbox.app import create_app
+from sandbox.pay import PayProduct
+from sandbox.pay_faults import from_env
 
 # The hub's adapter (adapters/wechat.py) reads the same variables with the same defaults.
 DEFAULT_APPID = "wx5a4d0c0ffee0hub1"
@@ -37,10 +40,15 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _exit_cleanly)
     host = os.environ.get("WECHAT_SANDBOX_HOST", "127.0.0.1")
     port = int(os.environ.get("WECHAT_SANDBOX_PORT", "8100"))
-    app = create_app(
-        os.environ.get("WECHAT_APPID", DEFAULT_APPID),
-        os.environ.get("WECHAT_SECRET", DEFAULT_SECRET),
+    appid = os.environ.get("WECHAT_APPID", DEFAULT_APPID)
+    pay = PayProduct(
+        appid,
+        # The hub reads the same keys (adapters/wechat_pay_keys.py) from the same state dir.
+        load_or_make(os.environ.get("ORDERHUB_STATE_DIR") or "var"),
+        faults=from_env(os.environ.get("WECHAT_SANDBOX_PAY_FAULTS")),
+        time_factor=float(os.environ.get("WECHAT_SANDBOX_TIME_FACTOR") or 1.0),
     )
+    app = create_app(appid, os.environ.get("WECHAT_SECRET", DEFAULT_SECRET), pay)
     _Server(uvicorn.Config(app, host=host, port=port, lifespan="off")).run()
 
 

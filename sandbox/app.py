@@ -1,4 +1,7 @@
-"""The WeChat sandbox: one Starlette app mounting one module per WeChat product."""
+"""The WeChat sandbox: one Starlette app mounting one module per WeChat product.
+
+Products: mini-program login (login.py) and, when given, WeChat Pay API v3 (pay.py).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.login import LoginProduct
+from sandbox.pay import PayProduct
 
 
 class _CountRequests:
@@ -26,7 +30,7 @@ class _CountRequests:
         await self.app(scope, receive, send)
 
 
-def create_app(appid: str, secret: str) -> Starlette:
+def create_app(appid: str, secret: str, pay: PayProduct | None = None) -> Starlette:
     counts: Counter[str] = Counter()
     login = LoginProduct(appid, secret)
 
@@ -40,7 +44,9 @@ def create_app(appid: str, secret: str) -> Starlette:
         Route("/sandbox/health", health, methods=["GET"]),
         Route("/sandbox/stats", stats, methods=["GET"]),
         *login.routes,
+        *(pay.routes if pay else []),
     ]
     app = Starlette(routes=routes)
+    app.state.pay = pay
     app.add_middleware(_CountRequests, counts=counts)
     return app

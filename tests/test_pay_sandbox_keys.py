@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wechatpayv3 import WeChatPay, WeChatPayType
+from test_pay_sandbox_kit import pay_client
+from wechatpayv3.utils import load_private_key, load_public_key
 
 from adapters.wechat_pay_keys import KEYS_FILE, load_or_make
 
@@ -59,14 +60,9 @@ def test_processes_starting_together_agree(tmp_path: Path) -> None:
 
 def test_the_client_library_takes_them(tmp_path: Path) -> None:
     keys = load_or_make(tmp_path)
-    client = WeChatPay(
-        wechatpay_type=WeChatPayType.MINIPROG,
-        mchid=keys.mchid,
-        private_key=keys.merchant_private_key,
-        cert_serial_no=keys.merchant_serial_no,
-        appid="wx0sandbox0test0001",
-        apiv3_key=keys.apiv3_key,
-        public_key=keys.platform_public_key,
-        public_key_id=keys.platform_public_key_id,
-    )
+    # wechatpayv3's own loaders: the PEM strings are what the client's arguments take.
+    assert load_private_key(keys.merchant_private_key).key_size == 2048
+    assert load_public_key(keys.platform_public_key).key_size == 2048
+    client = pay_client(keys, "http://127.0.0.1:9")
+    assert client._core._public_key_id == keys.platform_public_key_id
     assert client.sign(["a", "b", "c", "d"])
