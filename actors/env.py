@@ -39,9 +39,7 @@ class ProviderMessages(Protocol):
 class OrderMessages(Protocol):
     """What a payment may tell its order's actor, wherever that order is hosted."""
 
-    async def payment_event(
-        self, order_id: int, action: str, payment_id: int, move, detail: dict
-    ) -> dict: ...
+    async def payment_event(self, order_id: int, move) -> dict: ...  # adapters.payments.PaymentMove
 
 
 @dataclass(frozen=True)

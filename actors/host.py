@@ -107,12 +107,12 @@ class EntityHost:
                 entity.online = True  # it gets a heartbeat timeout's grace to say hello
         for oid in order_ids:
             await self._get_order(oid, fresh=False)
-        payment_ids = self._mine("payment", await self.env.payments.open_ids())
+        payment_ids = self._mine("payment", await self.env.payments.watched_ids())
         for payment_id in payment_ids:
             await self.held_payments.get(payment_id)
         if order_ids or provider_ids or payment_ids:
             log.info(
-                "%s reloaded %d orders, %d providers, %d open payments",
+                "%s reloaded %d orders, %d providers, %d watched payments",
                 self.name,
                 len(order_ids),
                 len(provider_ids),
@@ -208,14 +208,12 @@ class EntityHost:
             self.retire_order(oid)
         return answer
 
-    async def order_payment_event(
-        self, oid: int, action: str, payment_id: int, move, detail: dict
-    ) -> dict:
+    async def order_payment_event(self, oid: int, move) -> dict:
         await self._ready
         entity = await self._get_order(oid, fresh=False)
         if entity is None:
             return not_found()
-        return await entity.mailbox.ask(entity.payment_event, action, payment_id, move, detail)
+        return await entity.mailbox.ask(entity.payment_event, move)
 
     # --- payments ------------------------------------------------------------------------------
 
@@ -324,13 +322,9 @@ class _OrderRoute:
     def __init__(self, host: EntityHost):
         self._host = host
 
-    async def payment_event(
-        self, order_id: int, action: str, payment_id: int, move, detail: dict
-    ) -> dict:
+    async def payment_event(self, order_id: int, move) -> dict:
         gone = fail(503, "unavailable", "the order's host is not running; retry")
-        return await self._host._entity_call(
-            "order", order_id, "order_payment_event", gone, action, payment_id, move, detail
-        )
+        return await self._host._entity_call("order", order_id, "order_payment_event", gone, move)
 
 
 class _ProviderRoute:

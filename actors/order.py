@@ -18,7 +18,6 @@ from actors.env import Env
 from actors.mailbox import Mailbox
 from actors.results import fail, not_found, ok
 from actors.transitions import (
-    PAYMENT_EVENTS,
     STAFF,
     TERMINAL,
     Decision,
@@ -27,7 +26,7 @@ from actors.transitions import (
 )
 from adapters import providers as provider_rows
 from adapters.orders import Statement, Unchanged, message_json, order_json, status_event_json
-from adapters.payments import payment_json
+from adapters.payments import PaymentMove, payment_json
 
 log = logging.getLogger("orderhub.order")
 
@@ -154,20 +153,20 @@ class OrderActor:
 
     # --- applying a decision ----------------------------------------------------------------
 
-    async def payment_event(
-        self, action: str, payment_id: int, move: Statement | None, detail: dict
-    ) -> dict:
-        """One of this order's payments moved (transitions.PAYMENT_EVENTS). The payment row's
-        conditional update (`move`) and the order event commit together, and once: the command
-        id is the payment's and the move's."""
+    async def payment_event(self, move: PaymentMove) -> dict:
+        """One of this order's payments moved. The payment's conditional update and the order
+        event commit together, and once (the command id is the payment's and the move's)."""
         payments = await self.env.payments.of_order(self.id)
-        after = PAYMENT_EVENTS[action]
-        now = [{**p, "status": after} if p["id"] == payment_id else p for p in payments]
-        args = {"paymentStatus": payment_status(now), "detail": {"paymentId": payment_id, **detail}}
-        cmd_id = f"pay{payment_id}:{action}"
-        answer = await self._apply(action, SYSTEM_ACTOR, args, cmd_id, guard=move)
+        now = [{**p, "status": move.becomes} if p["id"] == move.payment_id else p for p in payments]
+        args = {
+            "paymentStatus": payment_status(now),
+            "detail": {"paymentId": move.payment_id, **move.detail},
+        }
+        answer = await self._apply(
+            move.action, SYSTEM_ACTOR, args, move.cmd_id, guard=move.guard, extra=move.extra
+        )
         if answer["ok"] and not answer.get("unchanged"):
-            row = await self.env.payments.load(payment_id)
+            row = await self.env.payments.load(move.payment_id)
             await self.env.emitter.emit(
                 "console.update",
                 {"type": "payment", "orderId": self.id, "payment": payment_json(row)},
@@ -182,6 +181,7 @@ class OrderActor:
         args: dict,
         cmd_id: str | None,
         guard: Statement | None = None,
+        extra: tuple[Statement, ...] = (),
     ) -> dict:
         decision = decide(self.row, actor, action, args, self.crowd, self.env.clock())
         if not isinstance(decision, Decision):
@@ -201,7 +201,7 @@ class OrderActor:
         before = self.row
         try:
             written = await self._write(
-                decision.changes, event, None, self._counters(decision), guard
+                decision.changes, event, None, self._counters(decision) + extra, guard
             )
         except Unchanged:  # already applied (a retried command), or its guard no longer holds
             written = None

@@ -3,7 +3,8 @@
 It never trusts one channel: a notification (verified by the hub), a query on a schedule
 while the payment is open, and its expiry (closed at WeChat first, then locally) all lead to
 the same moves, which the order's actor writes once together with the order's event
-(OrderActor.payment_event). A restarted host reloads every open payment and its timers.
+(OrderActor.payment_event). Refunds go the same way: requested, then ended by WeChat's
+answer, its notification or a query. A restarted host reloads every payment it watches.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from actors.env import Env
 from actors.mailbox import Mailbox
 from actors.results import fail, ok
 from adapters import payments as moves
-from adapters.payments import payment_json
+from adapters.payments import PaymentMove, payment_json
 from adapters.wechat_pay import PayRefused, PayUnavailable
 
 log = logging.getLogger("orderhub.payment")
 
-# trade_state → (order action, payment status after it); the rest leave the payment open.
+# trade_state → the order's payment event; the other states leave the payment open.
 ENDINGS = {"SUCCESS": "paid", "PAYERROR": "payment_failed", "CLOSED": "payment_closed"}
 
 
@@ -49,8 +50,8 @@ class PaymentActor:
         self.env = env
         self.pay = pay  # adapters.wechat_pay.PayGateway
         self.row = row
-        self._retire = retire  # the host lets go of an ended payment
         self.id: int = row["id"]
+        self._retire = retire  # the host lets go of a payment it no longer watches
         self.mailbox = Mailbox(f"payment {self.id}")
         self.timers: dict[str, asyncio.TimerHandle] = {}
 
@@ -58,11 +59,18 @@ class PaymentActor:
     def open(self) -> bool:
         return self.row["status"] == "open"
 
+    @property
+    def watching(self) -> bool:
+        """Open, or a refund is under way: WeChat still has something to tell."""
+        return self.row["status"] in ("open", "refunding")
+
     async def start(self) -> None:
         """Make sure the order knows the payment is open, then watch it until it ends."""
-        await self._move("payment_opened", None, {"kind": self.row["kind"]})
         if self.open:
+            await self._move("payment_opened", "open", None, {})
+        if self.watching:
             self._every_query()
+        if self.open:
             delay = (self.row["expires_at"] - self.env.clock()).total_seconds()
             self._timer("expire", max(delay, 0.0), self._expire)
 
@@ -83,7 +91,7 @@ class PaymentActor:
     # --- messages --------------------------------------------------------------------------
 
     async def notified(self, trade: dict) -> dict:
-        """WeChat's notification, already verified and decrypted by the hub."""
+        """WeChat's payment notification, already verified and decrypted by the hub."""
         if why := mismatch(self.row, trade, self.pay.appid, self.pay.mchid):
             log.warning("payment %s: notification refused: %s", self.id, why)
             return fail(400, "mismatch", why)
@@ -97,10 +105,38 @@ class PaymentActor:
             await self._query("refresh")
         return ok(payment=payment_json(self.row))
 
+    async def refund(self, out_refund_no: str, amount: int, reason: str, by: int | None) -> dict:
+        """Give `amount` back: counted against the payment first (never above what was paid),
+        then asked of WeChat; its answer, notification or a later query ends the refund."""
+        move = self._moved(
+            "refund_requested",
+            "refunding",
+            moves.refund_reserved(self.id, amount),
+            {"amount": amount, "reason": reason, "outRefundNo": out_refund_no},
+            extra=(moves.refund_row(self.row, out_refund_no, amount, reason, by),),
+            key=out_refund_no,
+        )
+        answer = await self._record(move)
+        if not answer["ok"] or answer.get("unchanged"):
+            return fail(409, "not_refundable", "that is more than is left to refund")
+        self._every_query()
+        await self._ask_refund(out_refund_no)
+        return ok(refund=await self.env.payments.refund(out_refund_no))
+
+    async def refund_notified(self, result: dict) -> dict:
+        """WeChat's refund notification (verified and decrypted by the hub)."""
+        if result.get("mchid") not in (None, self.pay.mchid):
+            return fail(400, "mismatch", "mchid differs")
+        await self._refund_result(result, "notification")
+        return ok(payment=payment_json(self.row))
+
     async def _scheduled_query(self) -> None:
         if self.open:
             await self._query("schedule")
-        if self.open:
+        for refund in await self.env.payments.refunds_of(self.id):
+            if refund["status"] == "processing":
+                await self._ask_refund(refund["out_refund_no"], query=True)
+        if self.watching:
             self._every_query()
 
     async def _expire(self) -> None:
@@ -116,11 +152,8 @@ class PaymentActor:
         if not closed:
             await self._query("close refused: paid")
             return
-        await self._move(
-            "payment_closed",
-            moves.ended(self.id, "closed", "CLOSED", "expired unpaid"),
-            {"why": "expired"},
-        )
+        guard = moves.ended(self.id, "closed", "CLOSED", "expired unpaid")
+        await self._move("payment_closed", "closed", guard, {"why": "expired"})
 
     # --- applying what WeChat says -----------------------------------------------------------
 
@@ -140,37 +173,113 @@ class PaymentActor:
 
     async def _apply(self, trade: dict, via: str) -> None:
         state = trade.get("trade_state")
-        action = ENDINGS.get(state)
-        if action is None or not self.open:
+        if not self.open or state not in ENDINGS:
             return
-        if action == "paid":
-            move = moves.paid(self.id, trade["transaction_id"], _paid_at(trade), trade)
+        if state == "SUCCESS":
+            guard = moves.paid(self.id, trade["transaction_id"], _paid_at(trade), trade)
             detail = {"transactionId": trade["transaction_id"], "amount": self.row["amount"]}
-        else:
-            status = "failed" if action == "payment_failed" else "closed"
-            why = trade.get("trade_state_desc") or state
-            move, detail = moves.ended(self.id, status, state, why), {"why": why}
-        await self._move(action, move, {**detail, "via": via})
+            await self._move("paid", "paid", guard, {**detail, "via": via})
+            return
+        status = "failed" if state == "PAYERROR" else "closed"
+        why = trade.get("trade_state_desc") or state
+        guard = moves.ended(self.id, status, state, why)
+        await self._move(ENDINGS[state], status, guard, {"why": why, "via": via})
 
-    async def _move(self, action: str, move, detail: dict) -> None:
-        answer = await self.env.order_messages.payment_event(
-            self.row["order_id"], action, self.id, move, {"kind": self.row["kind"], **detail}
+    async def _ask_refund(self, out_refund_no: str, query: bool = False) -> None:
+        """Ask WeChat for the refund (the same number again is the same refund) or about it."""
+        refund = await self.env.payments.refund(out_refund_no)
+        try:
+            if query:
+                result = await self.pay.query_refund(out_refund_no)
+            else:
+                result = await self.pay.refund(
+                    out_trade_no=self.row["out_trade_no"],
+                    out_refund_no=out_refund_no,
+                    amount=refund["amount"],
+                    total=self.row["amount"],
+                    reason=refund["reason"],
+                )
+        except PayUnavailable as exc:
+            log.info("payment %s: refund %s: WeChat unavailable: %s", self.id, out_refund_no, exc)
+            return  # the query schedule asks again
+        except PayRefused as exc:
+            if query and exc.code == "RESOURCE_NOT_EXISTS":
+                return await self._ask_refund(out_refund_no)  # never reached WeChat: ask now
+            result = {"out_refund_no": out_refund_no, "status": "ABNORMAL", "why": exc.message}
+        await self._refund_result(result, "query" if query else "request")
+
+    async def _refund_result(self, result: dict, via: str) -> None:
+        number = result.get("out_refund_no")
+        refund = await self.env.payments.refund(number) if number else None
+        if refund is None or refund["payment_id"] != self.id or refund["status"] != "processing":
+            return
+        state = result.get("refund_status") or result.get("status")
+        refund_id = result.get("refund_id")
+        if refund_id and not refund["refund_id"]:
+            await self.env.payments.set_refund_id(number, refund_id)
+        if state == "SUCCESS":
+            extra = (moves.refunds_settled(self.id),)
+            guard = moves.refund_ended(number, "success", refund_id)
+            action = "refunded"
+        elif state in ("ABNORMAL", "CLOSED"):
+            extra = (
+                moves.refund_given_back(self.id, refund["amount"]),
+                moves.refunds_settled(self.id),
+            )
+            guard = moves.refund_ended(number, "failed", refund_id)
+            action = "refund_failed"
+        else:
+            return  # PROCESSING: the notification or a later query ends it
+        detail = {"amount": refund["amount"], "outRefundNo": number, "via": via}
+        becomes = await self._status_after_refund(refund, succeeded=action == "refunded")
+        await self._record(self._moved(action, becomes, guard, detail, extra, key=number))
+
+    async def _status_after_refund(self, refund: dict, succeeded: bool) -> str:
+        others = [
+            r
+            for r in await self.env.payments.refunds_of(self.id)
+            if r["status"] == "processing" and r["id"] != refund["id"]
+        ]
+        left = (
+            self.row["amount"] - self.row["refund_amount"] + (0 if succeeded else refund["amount"])
         )
+        if others:
+            return "refunding"
+        return "refunded" if left <= 0 else "paid"
+
+    # --- recording a move with the order ------------------------------------------------------
+
+    def _moved(self, action, becomes, guard, detail, extra=(), key="") -> PaymentMove:
+        detail = {"kind": self.row["kind"], **detail}
+        return PaymentMove(action, self.id, becomes, guard, detail, tuple(extra), key)
+
+    async def _move(self, action: str, becomes: str, guard, detail: dict) -> None:
+        await self._record(self._moved(action, becomes, guard, detail))
+
+    async def _record(self, move: PaymentMove) -> dict:
+        answer = await self.env.order_messages.payment_event(self.row["order_id"], move)
         if not answer["ok"]:
-            log.warning("payment %s: %s not recorded: %s", self.id, action, answer["error"])
+            log.warning("payment %s: %s not recorded: %s", self.id, move.action, answer["error"])
         if (row := await self.env.payments.load(self.id)) is not None:
             self.row = row
-        if not self.open:
+        if not self.watching:
             self.stop()
             self._retire(self.id)
+        return answer
 
 
 # The messages a payment actor takes, and nothing else.
-MESSAGES = {"notified": PaymentActor.notified, "refresh": PaymentActor.refresh}
+MESSAGES = {
+    "notified": PaymentActor.notified,
+    "refresh": PaymentActor.refresh,
+    "refund": PaymentActor.refund,
+    "refund_notified": PaymentActor.refund_notified,
+}
 
 
 class HeldPayments:
-    """The open payments a host holds: loaded once each, retired when they end."""
+    """The payments a host watches (open, or refunding): loaded once each, retired when
+    WeChat has nothing more to tell of them."""
 
     def __init__(self, env: Env, pay):
         self.env = env
@@ -189,7 +298,7 @@ class HeldPayments:
         try:
             row = await self.env.payments.load(payment_id)
             actor = None if row is None else PaymentActor(self.env, self.pay, row, self.retire)
-            if actor is not None and actor.open:
+            if actor is not None and actor.watching:
                 self.held[payment_id] = actor
                 await actor.mailbox.ask(actor.start)
             future.set_result(actor)

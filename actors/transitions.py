@@ -74,14 +74,16 @@ TABLE: dict[tuple[str, str], Rule] = {
 }
 
 # paymentStatus follows the order's payments (CONTRACT §6): moves made by the system in any
-# status, changing no status, each an order event. PAYMENT_EVENTS: action → what the payment
-# it names becomes.
-PAYMENT_EVENTS = {
-    "payment_opened": "open",
-    "paid": "paid",
-    "payment_failed": "failed",
-    "payment_closed": "closed",
-}
+# status, changing no status, each an order event (detail.action names the move).
+PAYMENT_EVENTS = (
+    "payment_opened",
+    "paid",
+    "payment_failed",
+    "payment_closed",
+    "refund_requested",
+    "refunded",
+    "refund_failed",
+)
 for _status in STATUSES:
     for _action in PAYMENT_EVENTS:
         TABLE[(_status, _action)] = _r(_status, SYSTEM)

@@ -10,6 +10,7 @@ each other apply it once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 
@@ -18,6 +19,23 @@ from adapters.mysql import Database
 
 # A statement another aggregate adds to a payment's transaction (the ledger's entries).
 Statement = tuple[str, tuple]
+
+
+class PaymentMove(NamedTuple):
+    """A payment's move as its order records it: the event, the payment's conditional update
+    (`guard`, must change one row), what commits with it, and the status it leaves."""
+
+    action: str  # the order event (actors.transitions.PAYMENT_EVENTS)
+    payment_id: int
+    becomes: str  # the payment's status once written
+    guard: Statement | None
+    detail: dict
+    extra: tuple[Statement, ...] = ()
+    key: str = ""  # with the action, what makes the move unique (a refund's number)
+
+    @property
+    def cmd_id(self) -> str:
+        return f"pay{self.payment_id}:{self.action}{':' if self.key else ''}{self.key}"
 
 
 def payment_json(row: dict, refunds: list[dict] | None = None) -> dict:
@@ -71,8 +89,11 @@ class PaymentStore:
             "SELECT * FROM payments WHERE order_id = %s ORDER BY id", (order_id,)
         )
 
-    async def open_ids(self) -> list[int]:
-        rows = await self.db.fetch_all("SELECT id FROM payments WHERE status = 'open'")
+    async def watched_ids(self) -> list[int]:
+        """Payments whose actor watches WeChat: open ones, and those with a refund under way."""
+        rows = await self.db.fetch_all(
+            "SELECT id FROM payments WHERE status IN ('open', 'refunding')"
+        )
         return [r["id"] for r in rows]
 
     async def create(self, fields: dict) -> int:
@@ -109,6 +130,17 @@ class PaymentStore:
             "SELECT * FROM refunds WHERE payment_id = %s ORDER BY id", (payment_id,)
         )
 
+    async def refund(self, out_refund_no: str) -> dict | None:
+        return await self.db.fetch_one(
+            "SELECT * FROM refunds WHERE out_refund_no = %s", (out_refund_no,)
+        )
+
+    async def set_refund_id(self, out_refund_no: str, refund_id: str) -> None:
+        await self.db.execute(
+            "UPDATE refunds SET refund_id = %s WHERE out_refund_no = %s",
+            (refund_id, out_refund_no),
+        )
+
     async def paid_between(self, start: datetime, end: datetime) -> list[dict]:
         """Payments WeChat settled in [start, end) (UTC): what the day's trade bill lists."""
         return await self.db.fetch_all(
@@ -135,4 +167,52 @@ def ended(payment_id: int, status: str, trade_state: str, why: str) -> Statement
         "UPDATE payments SET status = %s, trade_state = %s, failure = %s,"
         " closed_at = UTC_TIMESTAMP(3) WHERE id = %s AND status = 'open'",
         (status, trade_state, why[:255], payment_id),
+    )
+
+
+def refund_reserved(payment_id: int, amount: int) -> Statement:
+    """Paid → refunding, the amount counted at once: never more than was paid, even when two
+    refunds race."""
+    return (
+        "UPDATE payments SET status = 'refunding', refund_amount = refund_amount + %s"
+        " WHERE id = %s AND status IN ('paid', 'refunding') AND refund_amount + %s <= amount",
+        (amount, payment_id, amount),
+    )
+
+
+def refund_row(payment: dict, out_refund_no: str, amount: int, reason: str, by) -> Statement:
+    return (
+        "INSERT INTO refunds (payment_id, order_id, out_refund_no, amount, reason, requested_by)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (payment["id"], payment["order_id"], out_refund_no, amount, reason[:255], by),
+    )
+
+
+def refund_ended(out_refund_no: str, status: str, refund_id: str | None) -> Statement:
+    """Processing → success or failed, once."""
+    return (
+        "UPDATE refunds SET status = %s, refund_id = COALESCE(%s, refund_id),"
+        " succeeded_at = IF(%s = 'success', UTC_TIMESTAMP(3), NULL)"
+        " WHERE out_refund_no = %s AND status = 'processing'",
+        (status, refund_id, status, out_refund_no),
+    )
+
+
+def refund_given_back(payment_id: int, amount: int) -> Statement:
+    """A refund WeChat refused: its amount is refundable again."""
+    return (
+        "UPDATE payments SET refund_amount = refund_amount - %s WHERE id = %s",
+        (amount, payment_id),
+    )
+
+
+def refunds_settled(payment_id: int) -> Statement:
+    """The payment's status once a refund ends: refunding while another is under way, else
+    refunded when all of it went back, else paid."""
+    return (
+        "UPDATE payments p SET p.status = CASE"
+        " WHEN EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id"
+        " AND r.status = 'processing') THEN 'refunding'"
+        " WHEN p.refund_amount >= p.amount THEN 'refunded' ELSE 'paid' END WHERE p.id = %s",
+        (payment_id,),
     )

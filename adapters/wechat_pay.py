@@ -15,8 +15,8 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
-from wechatpayv3 import WeChatPayType
 from wechatpayv3.async_ import AsyncWeChatPay
+from wechatpayv3.async_.type import WeChatPayType  # the async package has its own enum
 
 from adapters.settings import Settings
 from adapters.wechat_pay_keys import load_or_make
@@ -153,10 +153,15 @@ class PayGateway:
         _, body = await self._call(self._client.query_refund, out_refund_no=out_refund_no)
         return body
 
-    async def trade_bill(self, day: str) -> bytes:
+    async def trade_bill(self, day: str) -> bytes | None:
         """The day's trade bill (WeChat's CSV), downloaded through its signed URL (GZIP, as
-        the library asks by default)."""
-        _, body = await self._call(self._client.trade_bill, bill_date=day)
+        the library asks by default); None when WeChat has no bill for that day."""
+        try:
+            _, body = await self._call(self._client.trade_bill, bill_date=day)
+        except PayRefused as exc:
+            if exc.code == "NO_STATEMENT_EXIST":  # no trade that day (or not made yet)
+                return None
+            raise
         await self.start()
         try:
             status, content = await self._client.download_bill(body["download_url"])

@@ -18,9 +18,11 @@ from adapters import providers as providers_db
 from adapters import redis as redis_adapter
 from adapters.mysql import Database, MysqlDsn
 from adapters.orders import OrderStore
+from adapters.payments import PaymentStore
 from adapters.phones import PhoneVault
 from adapters.settings import Settings
 from adapters.wechat import WeChatLogin
+from adapters.wechat_pay import gateway_for
 from hub import openapi, secret_files
 from hub.actor_gateway import ActorGateway
 from hub.auth import TokenService
@@ -28,7 +30,7 @@ from hub.errors import ApiError, api_error_handler, http_error_handler, unexpect
 from hub.ratelimit import RateLimiter
 from hub.realtime import Realtime
 from hub.router import to_starlette
-from hub.routes import auth, catalog, health, hosts, orders, providers
+from hub.routes import auth, catalog, health, hosts, orders, payments, providers
 
 log = logging.getLogger("orderhub")
 
@@ -40,6 +42,7 @@ ROUTERS = [
     catalog.router,
     providers.router,
     orders.router,
+    payments.router,
 ]
 
 
@@ -76,6 +79,7 @@ class Hub:
         self.redis = redis_adapter.connect(settings.redis_url)
         self.keys = redis_adapter.Keys.for_database(settings.mysql_url)
         self.limiter = RateLimiter(self.redis, self.keys)
+        self.pay = gateway_for(settings)  # WeChat Pay: prepay, paySign, notifications
 
     async def provider_id(self, user_id: int) -> int | None:
         """The provider profile of a user (cached: it never changes once made)."""
@@ -103,6 +107,7 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
     async def lifespan(app):
         hub.db = await Database.connect(settings.mysql_url, maxsize=20)
         hub.orders = OrderStore(hub.db)
+        hub.payments = PaymentStore(hub.db)
         tasks = [
             asyncio.create_task(actors.run_batcher()),
             asyncio.create_task(actors.run_supervisor()),
@@ -115,6 +120,7 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
             await asyncio.gather(*tasks, return_exceptions=True)
             await hub.db.close()
             await hub.redis.aclose()
+            await hub.pay.close()
 
     app = Starlette(
         routes=to_starlette(endpoints()),

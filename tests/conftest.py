@@ -117,7 +117,12 @@ def hub_factory(clean_stores, ray_head, sandbox, workdir):
             sandbox,
             ADMIN_PASSWORD,
             ray_head,
-            **{"HUB_LOGIN_PER_MIN": 100000, "HUB_ORDERS_PER_MIN": 1000, **overrides},
+            **{
+                "HUB_LOGIN_PER_MIN": 100000,
+                "HUB_ORDERS_PER_MIN": 1000,
+                "HUB_PAY_QUERY_S": 3,  # open payments are asked about every 3 s, not 15
+                **overrides,
+            },
         )
         log = workdir / f"hub-{port}.log"
         if env["MYSQL_URL"] not in seeded:  # a database of its own: start it empty

@@ -12,14 +12,16 @@ import secrets
 from datetime import timedelta
 from typing import Annotated, Literal
 
+import orjson
 from pydantic import Field
 
 from actors.transitions import TERMINAL
 from adapters import accounts, catalog
 from adapters.clock import iso, utcnow
 from adapters.mysql import is_duplicate
-from adapters.payments import payment_json
+from adapters.payments import payment_json, refund_json
 from adapters.wechat_pay import PayRefused, PayUnavailable
+from hub.audit import audit
 from hub.errors import Conflict, Invalid, NotFound, Unavailable
 from hub.models import Id, In, Out
 from hub.router import Call, Router
@@ -28,6 +30,7 @@ from hub.routes.orders import raise_for, visible_order
 router = Router("payments")
 
 STAFF = ("dispatcher", "admin")
+REFUNDABLE = ("paid", "refunding")
 
 
 class PaymentIn(In):
@@ -69,6 +72,11 @@ class PaymentOut(Out):
     created_at: str | None
 
 
+def _json(value):
+    """A JSON column: MariaDB hands it back as text."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 def _prepay_json(row: dict) -> dict:
     return {
         "paymentId": row["id"],
@@ -76,7 +84,7 @@ def _prepay_json(row: dict) -> dict:
         "kind": row["kind"],
         "amount": row["amount"],
         "expiresAt": iso(row["expires_at"]),
-        "paymentParams": row["pay_params"],
+        "paymentParams": _json(row["pay_params"]),
     }
 
 
@@ -198,6 +206,43 @@ async def order_payments(call: Call):
     return {"items": [payment_json(r) for r in rows]}
 
 
+class RefundIn(In):
+    reason: Annotated[str, Field(min_length=1, max_length=80)]
+    amount: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] | None = None
+    payment_id: Id | None = None
+
+
+@router.route("POST", "/api/orders/{id:int}/refund", roles=STAFF, body=RefundIn, status=201)
+async def refund(call: Call):
+    """Give money back (staff): the whole of what is left by default. Asking again while a
+    refund of the same amount is under way answers that refund: it refunds once."""
+    hub, b = call.hub, call.body
+    order = await visible_order(hub, call.me, call.path["id"])
+    paid = [p for p in await hub.payments.of_order(order["id"]) if p["status"] in REFUNDABLE]
+    if b.payment_id is not None:
+        paid = [p for p in paid if p["id"] == b.payment_id]
+    if not paid:
+        raise Conflict("nothing of this order is paid", "not_paid")
+    payment = paid[-1]
+    for earlier in await hub.payments.refunds_of(payment["id"]):
+        if earlier["status"] == "processing" and earlier["amount"] == (
+            b.amount or earlier["amount"]
+        ):
+            return {"refund": refund_json(earlier), "paymentId": payment["id"]}, 200
+    left = payment["amount"] - payment["refund_amount"]
+    amount = b.amount or left
+    if left <= 0 or amount > left:
+        raise Conflict(
+            f"{left} fen is left to refund on payment {payment['id']}", "above_refundable"
+        )
+    number = f"RF{payment['id']}X{secrets.token_hex(6).upper()}"
+    answer = raise_for(
+        await hub.actors.payment(payment["id"], "refund", number, amount, b.reason, call.me.user_id)
+    )
+    await audit(call, "payment.refund", "payment", payment["id"], {"amount": amount, "no": number})
+    return {"refund": refund_json(answer["refund"]), "paymentId": payment["id"]}
+
+
 def _wechat_fail(status: int, message: str):
     """WeChat Pay's answer to a notification it should send again (or not, if forged)."""
     return {"code": "FAIL", "message": message}, status
@@ -221,6 +266,29 @@ async def wechat_notify(call: Call):
     if row is None:
         return _wechat_fail(400, "unknown out_trade_no")
     answer = await hub.actors.payment(row["id"], "notified", trade)
+    if not answer["ok"]:
+        status = answer.get("status", 400)
+        return _wechat_fail(status if status < 500 else 500, answer["error"]["message"])
+    return {"code": "SUCCESS", "message": "成功"}, 200
+
+
+@router.route("POST", "/api/payments/wechat/refund-notify", wechat_callback=True)
+async def wechat_refund_notify(call: Call):
+    """WeChat Pay's v3 refund notification: verified, decrypted, applied once."""
+    hub = call.hub
+    body = await call.request.body()
+    if len(body) > 64 * 1024:
+        return _wechat_fail(413, "body too large")
+    notice = hub.pay.verify(dict(call.request.headers), body)
+    if notice is None:
+        return _wechat_fail(401, "signature, timestamp or encryption did not verify")
+    result = notice.get("resource") or {}
+    if not str(notice.get("event_type", "")).startswith("REFUND.") or not isinstance(result, dict):
+        return _wechat_fail(400, "not a refund notification")
+    refund_row = await hub.payments.refund(str(result.get("out_refund_no")))
+    if refund_row is None:
+        return _wechat_fail(400, "unknown out_refund_no")
+    answer = await hub.actors.payment(refund_row["payment_id"], "refund_notified", result)
     if not answer["ok"]:
         status = answer.get("status", 400)
         return _wechat_fail(status if status < 500 else 500, answer["error"]["message"])
