@@ -218,10 +218,13 @@ async def refund(call: Call):
     refund of the same amount is under way answers that refund: it refunds once."""
     hub, b = call.hub, call.body
     order = await visible_order(hub, call.me, call.path["id"])
-    paid = [p for p in await hub.payments.of_order(order["id"]) if p["status"] in REFUNDABLE]
+    payments = await hub.payments.of_order(order["id"])
     if b.payment_id is not None:
-        paid = [p for p in paid if p["id"] == b.payment_id]
+        payments = [p for p in payments if p["id"] == b.payment_id]
+    paid = [p for p in payments if p["status"] in REFUNDABLE]
     if not paid:
+        if any(p["status"] == "refunded" for p in payments):
+            raise Conflict("all of it was refunded", "already_refunded")
         raise Conflict("nothing of this order is paid", "not_paid")
     payment = paid[-1]
     for earlier in await hub.payments.refunds_of(payment["id"]):
