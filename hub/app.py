@@ -30,7 +30,17 @@ from hub.errors import ApiError, api_error_handler, http_error_handler, unexpect
 from hub.ratelimit import RateLimiter
 from hub.realtime import Realtime
 from hub.router import to_starlette
-from hub.routes import auth, catalog, health, hosts, orders, payments, providers
+from hub.routes import (
+    auth,
+    catalog,
+    complaints,
+    health,
+    hosts,
+    orders,
+    payments,
+    providers,
+    reviews,
+)
 
 log = logging.getLogger("orderhub")
 
@@ -43,6 +53,8 @@ ROUTERS = [
     providers.router,
     orders.router,
     payments.router,
+    reviews.router,
+    complaints.router,
 ]
 
 

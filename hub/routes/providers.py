@@ -1,11 +1,12 @@
-"""CONTRACT §4: provider onboarding, verification by an admin, and public profiles."""
+"""CONTRACT §4: provider onboarding, verification by an admin, and public profiles.
+
+A provider's reviews are in hub/routes/reviews.py."""
 
 from __future__ import annotations
 
 import orjson
 
 from adapters import catalog, providers
-from adapters.clock import iso
 from hub.audit import audit
 from hub.auth import STAFF
 from hub.errors import Conflict, Invalid, NotFound, duplicate_is_conflict
@@ -114,28 +115,6 @@ async def list_providers(call: Call):
 async def profile(call: Call):
     """A provider's public profile (never a full phone number)."""
     return provider_json(await _provider(call, call.path["id"]))
-
-
-@router.route("GET", "/api/providers/{id:int}/reviews")
-async def reviews(call: Call):
-    """Visible reviews of a provider, newest first."""
-    await _provider(call, call.path["id"])
-    rows = await providers.visible_reviews(call.hub.db, call.path["id"])
-    return {
-        "items": [
-            {
-                "orderId": r["order_id"],
-                "rating": r["rating"],
-                "serviceRating": r["service_rating"],
-                "qualityRating": r["quality_rating"],
-                "speedRating": r["speed_rating"],
-                "content": r["content"],
-                "tags": orjson.loads(r["tags"]) if r["tags"] else [],
-                "at": iso(r["created_at"]),
-            }
-            for r in rows
-        ]
-    }
 
 
 async def _provider(call: Call, pid: int) -> dict:
