@@ -114,11 +114,3 @@ async def page(
         [*args, limit, offset],
     )
     return rows, total["n"]
-
-
-async def visible_reviews(db: Database, provider_id: int, limit: int = 50) -> list[dict]:
-    """Newest first."""
-    return await db.fetch_all(
-        "SELECT * FROM reviews WHERE provider_id = %s AND visible ORDER BY id DESC LIMIT %s",
-        (provider_id, limit),
-    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-
 from waiting import arrival, until
 
 LAT, LNG = 20.06, 110.34  # away from the other tests' providers
