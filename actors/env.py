@@ -42,6 +42,14 @@ class OrderMessages(Protocol):
     async def payment_event(self, order_id: int, move) -> dict: ...  # adapters.payments.PaymentMove
 
 
+class PaymentMessages(Protocol):
+    """What an order may ask of a payment's actor, wherever that payment is hosted."""
+
+    async def refund(
+        self, payment_id: int, out_refund_no: str, amount: int, reason: str
+    ) -> dict: ...
+
+
 @dataclass(frozen=True)
 class Env:
     settings: Settings
@@ -53,5 +61,6 @@ class Env:
     emitter: Emits
     providers: ProviderMessages
     order_messages: OrderMessages
+    payment_messages: PaymentMessages
     retire_order: Callable[[int], None]  # an ended order leaves its host
     clock: Callable[[], datetime] = utcnow

@@ -73,6 +73,7 @@ class EntityHost:
             emitter=self.emitter,
             providers=_ProviderRoute(self),
             order_messages=_OrderRoute(self),
+            payment_messages=_PaymentRoute(self),
             retire_order=self.retire_order,
             payments=PaymentStore(self.db),
         )
@@ -325,6 +326,27 @@ class _OrderRoute:
     async def payment_event(self, order_id: int, move) -> dict:
         gone = fail(503, "unavailable", "the order's host is not running; retry")
         return await self._host._entity_call("order", order_id, "order_payment_event", gone, move)
+
+
+class _PaymentRoute:
+    """The messages an order may send a payment (actors.env.PaymentMessages)."""
+
+    def __init__(self, host: EntityHost):
+        self._host = host
+
+    async def refund(self, payment_id: int, out_refund_no: str, amount: int, reason: str) -> dict:
+        gone = fail(503, "unavailable", "the payment's host is not running")
+        return await self._host._entity_call(
+            "payment",
+            payment_id,
+            "payment_message",
+            gone,
+            "refund",
+            out_refund_no,
+            amount,
+            reason,
+            None,
+        )
 
 
 class _ProviderRoute:

@@ -300,6 +300,22 @@ class OrderActor:
     async def _then_offer_assigned(self, before: dict, action: str) -> None:
         await self._offer_to(self.row["offered_provider_id"])
 
+    async def _then_refund_deposit(self, before: dict, action: str) -> None:
+        """The area's rule: a paid deposit goes back in full when the order is cancelled
+        before the provider set off; later, it pays for the trip (staff may still refund)."""
+        if before["status"] not in ("pending", "accepted"):
+            return
+        for payment in await self.env.payments.of_order(self.id):
+            left = payment["amount"] - payment["refund_amount"]
+            if payment["kind"] == "deposit" and payment["status"] == "paid" and left > 0:
+                # Not awaited: the refund's moves come back to this mailbox. The number is
+                # fixed, so asking again (a retried cancel) is the same refund.
+                asyncio.get_running_loop().create_task(
+                    self.env.payment_messages.refund(
+                        payment["id"], f"RF{payment['id']}DEPOSIT", left, "订单取消，退还定金"
+                    )
+                )
+
     async def _then_end(self, before: dict, action: str) -> None:
         self.stop()
         if before["status"] == "pending":
@@ -392,5 +408,6 @@ FOLLOW_UPS = {
     "release_provider": OrderActor._then_release_provider,
     "dispatch_again": OrderActor._then_dispatch_again,
     "offer_assigned": OrderActor._then_offer_assigned,
+    "refund_deposit": OrderActor._then_refund_deposit,
     "end": OrderActor._then_end,
 }

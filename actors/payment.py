@@ -316,7 +316,10 @@ class HeldPayments:
         actor = await self.get(payment_id)
         if actor is None:
             return fail(404, "not_found", "no such payment")
-        return await actor.mailbox.ask(handler, actor, *args)
+        answer = await actor.mailbox.ask(handler, actor, *args)
+        if actor.watching and payment_id not in self.held:  # a refund began: watch it
+            self.held[payment_id] = actor
+        return answer
 
     def retire(self, payment_id: int) -> None:
         self.held.pop(payment_id, None)

@@ -235,7 +235,7 @@ EFFECTS: dict[str | tuple[str, str], Effect] = {
         stamp="cancelled_at",
         writes=lambda o, a, x: {"cancel_reason": x.get("reason", ""), "cancel_by": _by(a)},
         detail=lambda o, a, x: {"reason": x.get("reason", "")},
-        then=("end",),
+        then=("refund_deposit", "end"),
     ),
 }
 

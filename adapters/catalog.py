@@ -16,7 +16,15 @@ from adapters.mysql import Database, MysqlDsn
 
 # What a PATCH may change. Column names go into the SQL text, so only these are accepted.
 SERVICE_COLUMNS = ("category", "name", "description", "base_price", "duration_min", "active")
-AREA_COLUMNS = ("name", "city", "center_lat", "center_lng", "boundary", "active")
+AREA_COLUMNS = (
+    "name",
+    "city",
+    "center_lat",
+    "center_lng",
+    "boundary",
+    "deposit_amount",
+    "active",
+)
 
 
 # --- services -----------------------------------------------------------------------------
@@ -68,13 +76,19 @@ async def area(db: Database, area_id: int) -> dict | None:
 
 
 async def add_area(
-    db: Database, name: str, city: str, center_lat: float, center_lng: float, boundary: list
+    db: Database,
+    name: str,
+    city: str,
+    center_lat: float,
+    center_lng: float,
+    boundary: list,
+    deposit_amount: int = 0,
 ) -> int:
     """Returns the new id; a name that exists raises a duplicate-key error."""
     _, area_id = await db.execute(
-        "INSERT INTO areas (name, city, center_lat, center_lng, boundary)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (name, city, center_lat, center_lng, orjson.dumps(boundary).decode()),
+        "INSERT INTO areas (name, city, center_lat, center_lng, boundary, deposit_amount)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (name, city, center_lat, center_lng, orjson.dumps(boundary).decode(), deposit_amount),
     )
     return area_id
 

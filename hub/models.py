@@ -106,6 +106,7 @@ class AreaIn(In):
     center_lat: Lat
     center_lng: Lng
     boundary: Annotated[list[tuple[Lat, Lng]], Field(min_length=3, max_length=200)]
+    deposit_amount: Fen = 0  # asked at order time (seed 001's 定金); 0: pay after the service
 
 
 class AreaPatch(In):
@@ -114,6 +115,7 @@ class AreaPatch(In):
     center_lat: Lat | None = None
     center_lng: Lng | None = None
     boundary: Annotated[list[tuple[Lat, Lng]], Field(min_length=3, max_length=200)] | None = None
+    deposit_amount: Fen | None = None
     active: StrictBool | None = None
 
 
@@ -124,6 +126,7 @@ class AreaOut(Out):
     center_lat: float
     center_lng: float
     boundary: list[tuple[float, float]]
+    deposit_amount: int = 0
     active: bool = True
 
 
@@ -283,117 +286,3 @@ class Messages(Out):
 
 
 MeOut.model_rebuild()
-
-
-# --- reviews and after-sales (CONTRACT §8) ------------------------------------------------
-
-Stars = Annotated[int, Field(ge=1, le=5, strict=True)]
-ReviewTag = Annotated[str, Field(min_length=1, max_length=16)]
-# http(s) only (pages put them in <img src>); last in their models: other bad fields come first.
-ImageUrl = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^https?://\S+$")]
-Images = Annotated[list[ImageUrl], Field(max_length=9)]
-ComplaintKind = Literal["quality", "damage", "price", "no_show", "other"]
-ComplaintStatus = Literal["open", "handling", "resolved", "rejected"]
-
-
-class ReviewIn(In):
-    rating: Stars
-    service_rating: Stars
-    quality_rating: Stars
-    speed_rating: Stars
-    content: Annotated[str, Field(max_length=500)] = ""
-    tags: Annotated[list[ReviewTag], Field(max_length=10)] = []
-    anonymous: StrictBool = False
-    images: Images = []
-
-
-class ReplyIn(In):
-    content: Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class ReviewListQuery(In):
-    page: Annotated[int, Field(ge=1, le=100_000)] = 1
-    limit: Annotated[int, Field(ge=1, le=50)] = 20
-
-
-class PublicReviewOut(Out):
-    id: int
-    rating: int
-    service_rating: int
-    quality_rating: int
-    speed_rating: int
-    content: str
-    tags: list[str]
-    images: list[str]
-    reply: str | None
-    replied_at: str | None
-    at: str
-    customer: str = Field(description='the nickname, or "匿名" when anonymous')
-
-
-class ReviewOut(PublicReviewOut):  # what the review's author sees
-    order_id: int
-    provider_id: int
-    anonymous: bool
-
-
-class ReviewSummary(Out):
-    rating: float = Field(description="the damped (Bayesian) rating, as on the profile")
-    count: int
-    average: dict[str, float | None] = Field(
-        description="rating, serviceRating, qualityRating, speedRating: plain means (null: none)"
-    )
-    tags: dict[str, int] = Field(description="the most used tags and how often")
-
-
-class ReviewPage(Out):
-    items: list[PublicReviewOut]
-    total: int
-    summary: ReviewSummary
-
-
-class ComplaintIn(In):
-    kind: ComplaintKind
-    text: Annotated[str, Field(min_length=1, max_length=1000)]
-    images: Images = []
-
-
-class ComplaintMove(In):
-    status: ComplaintStatus
-    note: Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class ComplaintListQuery(In):
-    status: ComplaintStatus | None = None
-    page: Annotated[int, Field(ge=1, le=100_000)] = 1
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class ComplaintStep(Out):
-    status: ComplaintStatus
-    from_status: ComplaintStatus | None
-    by: str = Field(description="the role: customer, provider, dispatcher or admin")
-    by_user_id: int
-    note: str
-    at: str
-
-
-class ComplaintOut(Out):
-    id: int
-    order_id: int
-    kind: ComplaintKind
-    text: str
-    images: list[str]
-    status: ComplaintStatus
-    raised_by: str = Field(description="customer or provider")
-    history: list[ComplaintStep]
-    created_at: str
-    updated_at: str
-
-
-class ComplaintList(Out):
-    items: list[ComplaintOut]
-
-
-class ComplaintPage(ComplaintList):
-    total: int

@@ -34,6 +34,7 @@ def area_json(row: dict) -> dict:
         "centerLat": row["center_lat"],
         "centerLng": row["center_lng"],
         "boundary": orjson.loads(row["boundary"]),
+        "depositAmount": row["deposit_amount"] or 0,
         "active": bool(row["active"]),
     }
 
@@ -90,7 +91,7 @@ async def create_area(call: Call):
     b = call.body
     with duplicate_is_conflict("an area with this name exists", "duplicate_area"):
         aid = await catalog.add_area(
-            call.hub.db, b.name, b.city, b.center_lat, b.center_lng, b.boundary
+            call.hub.db, b.name, b.city, b.center_lat, b.center_lng, b.boundary, b.deposit_amount
         )
     await audit(call, "area.create", "area", aid, b.model_dump(mode="json"))
     return await _area(call, aid)

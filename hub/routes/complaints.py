@@ -9,7 +9,7 @@ from adapters.clock import iso
 from hub.audit import audit
 from hub.auth import ROLES, STAFF, Principal
 from hub.errors import Conflict, NotFound
-from hub.models import (
+from hub.review_models import (
     ComplaintIn,
     ComplaintList,
     ComplaintListQuery,

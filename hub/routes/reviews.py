@@ -10,7 +10,14 @@ import orjson
 from adapters import providers, reviews
 from adapters.clock import iso
 from hub.errors import Conflict, NotFound, duplicate_is_conflict
-from hub.models import PublicReviewOut, ReplyIn, ReviewIn, ReviewListQuery, ReviewOut, ReviewPage
+from hub.review_models import (
+    PublicReviewOut,
+    ReplyIn,
+    ReviewIn,
+    ReviewListQuery,
+    ReviewOut,
+    ReviewPage,
+)
 from hub.router import Call, Router
 
 router = Router("reviews")
