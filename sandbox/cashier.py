@@ -81,7 +81,7 @@ class Cashier:
         prepay_id = package.removeprefix("prepay_id=")
         if outcome == "success":
             trade = self.ledger.by_prepay(prepay_id)
-            if trade is not None and self.faults.get("pay_error", trade.out_trade_no):
+            if trade and self.faults.get("pay_error", trade.out_trade_no) is not None:
                 outcome = "fail"
         try:
             trade = self.ledger.pay(prepay_id, body["appId"], outcome, time.time())

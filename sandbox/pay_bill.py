@@ -122,9 +122,8 @@ class Bills:
         for trade in list(self.ledger.trades.values()):
             paid_today = trade.state in PAID and trade.success_time is not None
             if paid_today and _local(trade.success_time).strftime("%Y-%m-%d") == date:
-                if bill_type in ("ALL", "SUCCESS") and not self.faults.get(
-                    "bill_omit", trade.out_trade_no
-                ):
+                omitted = self.faults.get("bill_omit", trade.out_trade_no) is not None
+                if bill_type in ("ALL", "SUCCESS") and not omitted:
                     changed = self.faults.get("bill_amount", trade.out_trade_no)
                     amount = trade.total
                     if changed is not None:

@@ -19,7 +19,7 @@ import string
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -94,8 +94,11 @@ class Signer:
 
     def __post_init__(self) -> None:
         self._key = _load_private(self.keys.platform_private_key)
-        # A key WeChat never had: what a forged notification is signed with.
-        self._forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    @cached_property
+    def _forger(self) -> rsa.RSAPrivateKey:
+        """A key WeChat never had: what a forged notification is signed with."""
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     def headers(self, body: bytes, timestamp: int | None = None, forged: bool = False) -> dict:
         ts = str(int(time.time()) if timestamp is None else timestamp)

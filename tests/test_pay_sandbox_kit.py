@@ -10,7 +10,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,11 +41,13 @@ class Received:
 
 class Receiver:
     """A tiny ASGI app standing in for the merchant's notify URLs: records every POST and
-    answers what `script[path]` says next (200 once the script is used up)."""
+    answers what `script[path]` says next, else what `judge` says, else 200."""
 
     def __init__(self) -> None:
         self.got: list[Received] = []
         self.script: dict[str, list[int]] = {}
+        # When set (and no script applies): the answer, as a merchant that checks would give.
+        self.judge: Callable[[Received], int] | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         assert scope["type"] == "http"
@@ -56,10 +58,15 @@ class Receiver:
             if not message.get("more_body"):
                 break
         path = scope["path"]
-        queued = self.script.get(path) or []
-        status = queued.pop(0) if queued else 200
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.got.append(Received(path, headers, body, time.monotonic(), status))
+        got = Received(path, headers, body, time.monotonic(), 200)
+        queued = self.script.get(path) or []
+        if queued:
+            got.status = queued.pop(0)
+        elif self.judge is not None:
+            got.status = self.judge(got)
+        status = got.status
+        self.got.append(got)
         answer = b"" if status in (200, 204) else b'{"code":"FAIL","message":"refused"}'
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": answer})
