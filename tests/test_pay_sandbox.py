@@ -4,10 +4,8 @@ prepay, paySign, the cashier, the encrypted notification, query, close, refunds 
 from __future__ import annotations
 
 import asyncio
-import csv
 import gzip
 import hashlib
-import io
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -229,12 +227,13 @@ async def test_concurrent_refunds_never_exceed_the_total(pay: PaySandbox) -> Non
 
 
 def _parse_bill(text: str) -> tuple[list[str], list[list[str]], list[str], list[str]]:
-    lines = list(csv.reader(io.StringIO(text)))
-    header, *rest = lines
-    rows, summary_header, summary = rest[:-2], rest[-2], rest[-1]
-    assert all(field.startswith("`") for row in rows for field in row)
-    strip = [[field[1:] for field in row] for row in rows]
-    return header, strip, summary_header, [field[1:] for field in summary]
+    """WeChat's layout: not quite CSV, every data field starts with a backtick (",`" separates
+    them, so a comma inside a product name does not)."""
+    assert text.endswith("\r\n")
+    header, *rows, summary_header, summary = text.removesuffix("\r\n").split("\r\n")
+    assert all(line.startswith("`") for line in [*rows, summary])
+    fields = [line[1:].split(",`") for line in rows]
+    return header.split(","), fields, summary_header.split(","), summary[1:].split(",`")
 
 
 async def test_trade_bill(pay: PaySandbox) -> None:

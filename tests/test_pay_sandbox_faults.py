@@ -131,6 +131,27 @@ async def test_tampered_notification_then_the_genuine_retry(
     assert [e["status"] for e in log] == [refused_with, 200]
 
 
+async def test_refund_notification_faults_by_out_refund_no(pay: PaySandbox) -> None:
+    out_trade_no = await pay.paid(total=500)
+    out_refund_no = f"{out_trade_no}-R"
+    await pay.faults({"trades": {out_refund_no: {"duplicate": True, "forged_signature": True}}})
+    path = f"/refund/{out_refund_no}"
+    pay.receiver.judge = lambda got: 200 if pay.callback(got) else 401
+    status, _ = await pay.client.refund(
+        out_refund_no=out_refund_no,
+        amount={"refund": 500, "total": 500, "currency": "CNY"},
+        out_trade_no=out_trade_no,
+        notify_url=pay.receiver_url + path,
+    )
+    assert status == 200
+    forged, genuine, again = await pay.receiver.arrivals(path, count=3)
+    assert [g.status for g in (forged, genuine, again)] == [401, 200, 200]
+    assert pay.callback(genuine)["event_type"] == "REFUND.SUCCESS"
+    assert pay.callback(genuine)["id"] == pay.callback(again)["id"]
+    # the payment's own notification was left alone
+    assert len(pay.receiver.at(f"/notify/{out_trade_no}")) == 1
+
+
 async def test_pay_error_at_the_cashier(pay: PaySandbox) -> None:
     out_trade_no, prepay_id = await pay.prepay()
     await pay.faults({"trades": {out_trade_no: {"pay_error": True}}})
