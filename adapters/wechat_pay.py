@@ -95,7 +95,7 @@ class PayGateway:
             out_trade_no=out_trade_no,
             amount={"total": total, "currency": "CNY"},
             payer={"openid": openid},
-            time_expire=expires_at.replace(tzinfo=UTC).astimezone(CHINA).isoformat(),
+            time_expire=expires_at.replace(tzinfo=UTC, microsecond=0).astimezone(CHINA).isoformat(),
         )
         return body["prepay_id"]
 
