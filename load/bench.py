@@ -2,43 +2,28 @@
 python-socketio relay (load/relay.py), with the same clients and the same load in the same
 invocation; prints hub/relay throughput and latency ratios.
 
-If no hub answers at ``--hub``, the bench starts its own (WeChat sandbox + ``python -m
-hub`` on free ports, a fresh database ``orderhub_bench_<random>`` dropped afterwards, Redis
-db 13 flushed first) and stops it afterwards.
+If no hub answers at ``--hub``, the bench starts its own (load/own_hub.py: WeChat sandbox +
+``python -m hub`` on free ports, a fresh database ``orderhub_bench_<random>`` dropped
+afterwards, Redis db 13 flushed first) and stops it afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import secrets
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import orjson
 
-from load.processes import (
-    PY,
-    HubProcess,
-    Service,
-    Stores,
-    free_port,
-    hub_env,
-    seed_hub,
-    spawn,
-    start_sandbox,
-    stop,
-    wait_http,
-)
+from load.own_hub import OwnHub, healthy
+from load.processes import PY, free_port, spawn, stop, wait_http
 from load.run_args import config_from
 from load.runner import run_load
-from load.series import CLIENT_SERIES
-from load.stores import drop_database, flush_redis
+from load.series import CLIENT_SERIES, PAY_SERIES
 from load.summary import print_summary
 
 # The fixed scenario (any of these can still be overridden on the command line).
@@ -53,57 +38,7 @@ BENCH_DEFAULTS = {
     "seed": 7,
     "name_prefix": "bench",
 }
-COMPARE = (*CLIENT_SERIES, "location.update ack", "generator loop lag")
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-class OwnHub:
-    """A throw-away hub for the bench when none is running."""
-
-    def __init__(self, logdir: Path):
-        self.logdir = logdir
-        self.password = secrets.token_urlsafe(12)
-        base = os.environ.get("MYSQL_URL", "mysql://root@127.0.0.1:3306/orderhub")
-        self.database = f"orderhub_bench_{secrets.token_hex(4)}"  # its own, dropped after
-        self.stores = Stores(
-            mysql_url=base.rsplit("/", 1)[0] + "/" + self.database,
-            redis_url="redis://127.0.0.1:6379/13",
-            state_dir=logdir / "state",
-        )
-        self.sandbox: Service | None = None
-        self.hub: HubProcess | None = None
-
-    @property
-    def url(self) -> str:
-        return self.hub.url
-
-    def start(self) -> None:
-        flush_redis(self.stores.redis_url)
-        self.sandbox = start_sandbox(self.logdir / "sandbox.log", self.stores.state_dir)
-        env = hub_env(
-            free_port(),
-            self.stores,
-            self.sandbox.url,
-            self.password,
-            HUB_LOGIN_PER_MIN=1000000,
-            HUB_ORDERS_PER_MIN=100000,
-        )
-        seed_hub(env, self.logdir / "seed.log")
-        self.hub = HubProcess.start(env, self.logdir / "hub.log", ready_timeout=240)
-
-    def stop(self) -> None:
-        for part in (self.hub, self.sandbox):
-            if part is not None:
-                part.stop()
-        self.hub = self.sandbox = None
-        with contextlib.suppress(Exception):
-            drop_database(self.stores.mysql_url)
+COMPARE = (*CLIENT_SERIES, *PAY_SERIES, "location.update ack", "generator loop lag")
 
 
 def bench_main(args) -> int:
@@ -119,17 +54,11 @@ def bench_main(args) -> int:
     reports = {}
     try:
         if not args.relay_only:
-            if not _healthy(cfg.hub):
+            if not healthy(cfg.hub):
                 print(f"[bench] no hub at {cfg.hub}: starting one (logs in {logdir}) ...")
                 own = OwnHub(logdir)
                 own.start()
-                cfg = replace(
-                    cfg,
-                    hub=own.url,
-                    admin_password=own.password,
-                    mysql_url=own.stores.mysql_url,
-                    hub_pid=None,
-                )
+                cfg = own.config(cfg)
             print(f"[bench] 1/2 hub at {cfg.hub}")
             reports["hub"] = asyncio.run(
                 run_load(
@@ -151,7 +80,13 @@ def bench_main(args) -> int:
         reports["relay"] = asyncio.run(
             run_load(
                 replace(
-                    cfg, hub=relay_url, hub_pid=relay.pid, admin_password="relay", label="relay"
+                    cfg,
+                    hub=relay_url,
+                    hub_pid=relay.pid,
+                    admin_password="relay",
+                    label="relay",
+                    sandbox="",  # the relay takes no payments
+                    pay_faults={},
                 ),
                 use_mysql=False,
                 stem=f"bench-relay-{time.strftime('%Y%m%d-%H%M%S')}",
@@ -204,6 +139,7 @@ def compare(reports: dict) -> list[dict]:
         "orders won",
         "orders completed",
         "locations received",
+        "payments paid",
     ):
         add(f"{key} per s", per_s(hub, key), per_s(relay, key))
     for s in COMPARE:

@@ -11,6 +11,9 @@
 - acknowledged actions missing in MySQL: an acked action (REST or socket) without its
   ``order_events`` row (same seq, status, action), an acked chat without its ``messages``
   row, a created order without its ``orders`` row.
+
+The payment checks (double credits, paid in WeChat but not in the hub, the ledger's sum,
+refunds above their payment) are in load/pay_checks.py.
 """
 
 from __future__ import annotations
@@ -19,11 +22,19 @@ from collections import defaultdict
 from datetime import UTC
 from urllib.parse import unquote, urlparse
 
+# The payment checks (load/pay_checks.py), run once the run has settled.
+PAY_CHECKS = (
+    "double credits",
+    "paid in WeChat, not in the hub",
+    "ledger sum (fen)",
+    "refunds above their payment",
+)
 CHECKS = (
     "double assignments",
     "events lost or out of seq",
     "offers never withdrawn",
     "acknowledged actions missing in MySQL",
+    *PAY_CHECKS,
 )
 
 
@@ -32,6 +43,7 @@ def merge_finals(finals: list[dict]) -> dict:
     gaps: dict = defaultdict(int)
     contention: dict = {}
     features: dict = {}
+    paid_seen: dict = {}
     for f in finals:
         for k in (
             "wins",
@@ -42,8 +54,11 @@ def merge_finals(finals: list[dict]) -> dict:
             "gap_examples",
             "in_hall",
             "not_notified",
+            "payments",
         ):
             out[k].extend(f.get(k, []))
+        for pid, n in f.get("paid_seen", {}).items():
+            paid_seen[pid] = paid_seen.get(pid, 0) + n
         for k, v in f.get("gaps", {}).items():
             gaps[k] += v
         for oid, (a, lost) in f.get("contention", {}).items():
@@ -54,6 +69,7 @@ def merge_finals(finals: list[dict]) -> dict:
     out["gaps"] = dict(gaps)
     out["contention"] = contention
     out["features"] = features
+    out["paid_seen"] = paid_seen
     return dict(out)
 
 
@@ -78,7 +94,7 @@ def contention_summary(contention: dict) -> dict:
     }
 
 
-def _mysql_params(url: str) -> dict:
+def mysql_params(url: str) -> dict:
     u = urlparse(url)
     return {
         "host": u.hostname or "127.0.0.1",
@@ -89,7 +105,7 @@ def _mysql_params(url: str) -> dict:
     }
 
 
-async def _fetch(conn, sql: str, ids: list, extra: tuple = ()) -> list[tuple]:
+async def fetch_in(conn, sql: str, ids: list, extra: tuple = ()) -> list[tuple]:
     rows: list[tuple] = []
     for i in range(0, len(ids), 1000):
         chunk = ids[i : i + 1000]
@@ -152,7 +168,7 @@ async def run_checks(merged: dict, mysql_url: str | None, t_stop: float | None =
     order_ids.update(c[0] for c in merged.get("acked_chats", []))
     ids = sorted(i for i in order_ids if isinstance(i, int))
     try:
-        conn = await aiomysql.connect(**_mysql_params(mysql_url), autocommit=True)
+        conn = await aiomysql.connect(**mysql_params(mysql_url), autocommit=True)
     except Exception as e:
         info["mysql"] = f"unreachable: {e}"
         counts["acknowledged actions missing in MySQL"] = -1  # -1: not 0, so not ok
@@ -160,20 +176,20 @@ async def run_checks(merged: dict, mysql_url: str | None, t_stop: float | None =
     try:
         orders = {
             r[0]: {"status": r[1], "seq": r[2], "provider": r[3], "mode": r[4], "offered": r[5]}
-            for r in await _fetch(
+            for r in await fetch_in(
                 conn,
                 "SELECT id, status, seq, provider_id, dispatch_mode, offered_provider_id"
                 " FROM orders WHERE id IN ({ids})",
                 ids,
             )
         }
-        ev_rows = await _fetch(
+        ev_rows = await fetch_in(
             conn,
             "SELECT order_id, seq, status, action, created_at FROM order_events"
             " WHERE order_id IN ({ids})",
             ids,
         )
-        msg_rows = await _fetch(
+        msg_rows = await fetch_in(
             conn,
             "SELECT order_id, seq, client_msg_id, created_at FROM messages"
             " WHERE order_id IN ({ids})",

@@ -156,16 +156,20 @@ def parse_duration(text: str) -> float:
     return total
 
 
-def parse_mix(text: str) -> dict[str, float]:
-    """``grab=60,auto=30,direct=10`` -> normalized weights."""
+def parse_mix(
+    text: str, names: tuple[str, ...] = ("grab", "auto", "direct"), what: str = "dispatch mode"
+) -> dict[str, float]:
+    """``grab=60,auto=30,direct=10`` -> normalized weights (keys among ``names``)."""
     out = {}
     for part in text.split(","):
         k, _, v = part.partition("=")
         k = k.strip()
-        if k not in ("grab", "auto", "direct"):
-            raise ValueError(f"unknown dispatch mode {k!r}")
+        if k not in names:
+            raise ValueError(f"unknown {what} {k!r} (known: {', '.join(names)})")
         out[k] = float(v)
     total = sum(out.values())
+    if total <= 0 or min(out.values()) < 0:
+        raise ValueError(f"bad {what} mix {text!r}")
     return {k: v / total for k, v in out.items()}
 
 

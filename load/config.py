@@ -20,6 +20,15 @@ def default_admin_password() -> str | None:
         return None
 
 
+def default_sandbox() -> str:
+    """The WeChat sandbox the hub pays through, as `make run` points it: $WECHAT_PAY_BASE,
+    else port $WECHAT_SANDBOX_PORT (8100) on this machine."""
+    base = os.environ.get("WECHAT_PAY_BASE")
+    if base:
+        return base.rstrip("/")
+    return f"http://127.0.0.1:{os.environ.get('WECHAT_SANDBOX_PORT', '8100')}"
+
+
 @dataclass
 class RunConfig:
     hub: str = "http://127.0.0.1:8000"
@@ -45,6 +54,16 @@ class RunConfig:
     drain: float = 5.0  # seconds after the load stops before the final checks
     reconnect_at: list[float] = field(default_factory=list)  # seconds into the run
     storm_every: float = 15.0  # grab-storm: a new storm order every N seconds
+    # payments (CONTRACT §6) through the sandbox's cashier, and reviews (§8)
+    sandbox: str = field(default_factory=default_sandbox)  # "": no cashier, nothing is paid
+    pay_mix: dict[str, float] = field(
+        default_factory=lambda: {"success": 0.9, "cancel": 0.06, "fail": 0.04}
+    )
+    pay_faults: dict[str, dict] = field(default_factory=dict)  # the sandbox's fault rates
+    pay_check: float = 5.0  # seconds without the `paid` event before GET /api/payments/{id}
+    pay_settle: float = 45.0  # checks: how long WeChat's paid trades may take to be paid here
+    refund: float = 0.05  # share of paid orders that staff partly refund (asked twice at once)
+    review: float = 0.7  # share of completed orders the customer reviews
     admin_user: str = field(default_factory=lambda: os.environ.get("HUB_ADMIN_USER", "admin"))
     admin_password: str | None = field(default_factory=default_admin_password)
     mysql_url: str = field(

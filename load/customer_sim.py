@@ -1,5 +1,6 @@
 """A simulated customer: ordering, tracking its provider, chatting, confirming quotes,
-paying and reviewing when the hub can; and cancelling what an earlier run left open.
+paying and reviewing when the hub can (load/pay_sim.py); and cancelling what an earlier run
+left open.
 
 Its delays are human reaction times (reading, tapping a button): real seconds, not divided
 by the run's time-scale.
@@ -15,6 +16,7 @@ from actors.transitions import TERMINAL
 from load.city import CHAT_CUSTOMER, DISTRICTS, ISSUES, human_delay, parse_iso
 from load.http import ApiError
 from load.order_flow import statuses_where
+from load.pay_sim import Wallet
 from load.sim_user import SeqStream, SimUser
 from load.sio import Disconnected
 from load.user_host import UserHost
@@ -35,6 +37,7 @@ class CustomerSim(SimUser):
         self.active = 0
         self.statuses: dict[int, str] = {}
         self.loc_watch: dict[int, int] = {}
+        self.wallet = Wallet(self)
 
     def make_socket(self):
         s = super().make_socket()
@@ -55,6 +58,7 @@ class CustomerSim(SimUser):
         super().on_event(st, ev, live)
         if ev["type"] == "status" and ev.get("status"):
             self.statuses[st.order_id] = ev["status"]
+            self.wallet.on_event(ev)
 
     async def heartbeat(self) -> None:
         s = self.sock
@@ -111,6 +115,7 @@ class CustomerSim(SimUser):
         self.statuses[oid] = order.get("status", "pending")
         st = self.track(oid)
         await self.sync(st)
+        self.wallet.ordered(oid)
 
         if self.rng.random() < w.cfg.cancel:
             w.loop.call_later(
@@ -143,7 +148,7 @@ class CustomerSim(SimUser):
         )
         if ev is None or ev.get("status") != "completed" or w.stopping:
             return
-        await self.pay_and_review(oid)
+        await self.wallet.completed(oid)
 
     async def cancel(self, oid: int) -> None:
         if self.w.stopping or self.statuses.get(oid) in TERMINAL:
@@ -153,37 +158,6 @@ class CustomerSim(SimUser):
             self.w.metrics.inc("orders cancelled")
         except ApiError:
             pass
-
-    async def pay_and_review(self, oid: int) -> None:
-        w = self.w
-        if w.ledger.features.get("payments", True):
-            try:
-                await self.api("POST", "/api/payments", body={"orderId": oid}, expect=(404, 409))
-                w.metrics.inc("payments started")
-            except ApiError as e:
-                if e.status == 404 and e.code in ("not_found", "unknown"):
-                    w.ledger.features["payments"] = False
-        if w.ledger.features.get("reviews", True):
-            await asyncio.sleep(human_delay(self.rng, w.cfg.reaction * 3))
-            try:
-                await self.api(
-                    "POST",
-                    f"/api/orders/{oid}/review",
-                    body={
-                        "rating": 5,
-                        "serviceRating": 5,
-                        "qualityRating": 4,
-                        "speedRating": 5,
-                        "content": "师傅很专业",
-                        "tags": ["准时"],
-                    },
-                    route="/api/orders/{id}/review",
-                    expect=(404, 409),
-                )
-                w.metrics.inc("reviews")
-            except ApiError as e:
-                if e.status == 404:
-                    w.ledger.features["reviews"] = False
 
     async def cancel_leftovers(self) -> int:
         n = 0

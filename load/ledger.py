@@ -18,6 +18,9 @@ class Ledger:
         self.gap_examples: list[dict] = []
         self.contention: dict[int, list[int]] = {}  # orderId -> [grab attempts, lost]
         self.features: dict[str, bool] = {}  # False: the hub turned out not to have it
+        # (paymentId, orderId, kind, amount, outTradeNo) of every payment prepaid here
+        self.payments: list[tuple] = []
+        self.paid_seen: dict[int, int] = {}  # paymentId -> `paid` events its customer saw
 
     def acknowledged(self, oid: int, order: dict | None, action: str, t_send: float) -> None:
         order = order or {}
@@ -42,6 +45,14 @@ class Ledger:
                     "kind": kind,
                 }
             )
+
+    def paid_event(self, ev: dict) -> None:
+        """A `paid` order event a customer applied (each seq once): counted per payment (two
+        are a double credit) and by how the hub found it paid."""
+        detail = ev.get("detail") or {}
+        pid = detail.get("paymentId")
+        self.paid_seen[pid] = self.paid_seen.get(pid, 0) + 1
+        self.metrics.inc(f"paid via {detail.get('via') or 'unknown'}")
 
     def contention_attempt(self, oid: int) -> None:
         self.contention.setdefault(oid, [0, 0])[0] += 1

@@ -1,5 +1,6 @@
 """The end-of-run report: the figures of a run gathered into one document (capacity of a
-ramp, grab storms, CPU, the checks), written as JSON and as an HTML page (load/report_html.py)."""
+ramp, grab storms, payments, CPU, the checks), written as JSON and as an HTML page
+(load/report_html.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import orjson
 
 from load.checks import contention_summary
 from load.metrics import Aggregator, add_buckets, percentiles, summarize
+from load.pay_checks import payment_figures
 from load.report_html import render_html
 from load.series import KEY_SERIES
 
@@ -68,6 +70,7 @@ def build(cfg, agg: Aggregator, merged: dict, checks: dict, meta: dict) -> dict:
         "grab_storm": storm,
         "capacity": capacity,
         "features": merged.get("features", {}),
+        "payments": payment_figures(totals, checks),
         "cpu": cpu,
         "timeline": timeline,
     }

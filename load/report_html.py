@@ -8,6 +8,7 @@ import orjson
 from load.charts import bar_chart, esc, fmt, html_table, line_chart
 from load.checks import CHECKS
 from load.series import KEY_SERIES
+from load.summary import payment_line
 
 CSS = """
 body{font:14px/1.4 system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC",sans-serif;
@@ -142,7 +143,11 @@ def render_html(r: dict) -> str:
         )
     )
     parts.append(line_chart("errors per second", xs, {"errors": [row["errors"] for row in tl]}))
-    parts.append("</div><h2 id='contention'>Grab contention</h2>")
+    pay = r.get("payments") or {}
+    parts.append(f"</div><h2 id='payments'>Payments</h2><p>{esc(payment_line(pay))}</p>")
+    if pay.get("details"):
+        parts.append("<p class='muted'>" + esc(orjson.dumps(pay["details"]).decode()) + "</p>")
+    parts.append("<h2 id='contention'>Grab contention</h2>")
     c = r["contention"]
     parts.append(
         "<table>"

@@ -7,6 +7,7 @@ import argparse
 
 from load.city import parse_centre, parse_duration, parse_mix, parse_rate
 from load.config import RunConfig
+from load.pay_checks import parse_pay_faults
 from load.scenarios import SCENARIOS
 
 # Flags whose value goes to RunConfig as it is: (flag, its type, help). The default is
@@ -24,6 +25,20 @@ PLAIN = (
     ("--interest", float, "chance an idle provider goes for a grab offer"),
     ("--reaction", float, "median human reaction time in seconds"),
     ("--storm-every", float, "grab-storm: seconds between storm orders"),
+    (
+        "--sandbox",
+        str,
+        "the WeChat sandbox the hub pays through: its cashier pays (default $WECHAT_PAY_BASE,"
+        " else port $WECHAT_SANDBOX_PORT or 8100 here); '' pays nothing",
+    ),
+    (
+        "--pay-check",
+        float,
+        "seconds without the paid event before GET /api/payments/{id} (0: never asks)",
+    ),
+    ("--pay-settle", float, "checks: the most seconds to wait for WeChat's paid trades"),
+    ("--refund", float, "share of paid orders staff partly refund"),
+    ("--review", float, "share of completed orders reviewed"),
     ("--drain", float, None),
     ("--seed", int, None),
     ("--admin-user", str, None),
@@ -40,6 +55,12 @@ PARSED = (
     ("--cadence", "4s", "seconds between a provider's location updates"),
     ("--mix", "grab=60,auto=30,direct=10", "dispatch mode mix"),
     ("--reconnect-at", "", "comma-separated seconds into the run when every client drops"),
+    (
+        "--pay-faults",
+        "",
+        "the sandbox's fault rates for the run, e.g. lost=0.1,duplicate=0.1,late=0.05:delay_s=70",
+    ),
+    ("--pay-mix", "success=90,cancel=6,fail=4", "outcomes at the cashier"),
 )
 
 
@@ -91,6 +112,8 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         duration=parse_duration(args.duration),
         cadence=parse_duration(args.cadence),
         mix=parse_mix(args.mix),
+        pay_mix=parse_mix(args.pay_mix, ("success", "cancel", "fail"), "cashier outcome"),
+        pay_faults=parse_pay_faults(args.pay_faults),
         reconnect_at=[parse_duration(x) for x in args.reconnect_at.split(",") if x.strip()],
         centre=parse_centre(args.centre),
         radius_m=args.radius,

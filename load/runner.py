@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from load.checks import confirm_stale, merge_finals, run_checks
 from load.config import RunConfig
 from load.metrics import Aggregator, ProcTreeCPU, find_listener_pid, machine_cpu, own_cpu_seconds
+from load.pay_checks import apply_faults, clear_faults, run_pay_checks, sandbox_for
 from load.progress import Progress, line
 from load.report import build, write
 from load.worker import Worker
@@ -98,7 +99,19 @@ async def _child(cfg: RunConfig, index: int, nprocs: int, conn) -> None:
 
 
 async def run_load(cfg: RunConfig, *, use_mysql: bool = True, stem: str | None = None) -> dict:
-    """Run one scenario end to end; returns the report (also written to ``cfg.report_dir``)."""
+    """Run one scenario end to end; returns the report (also written to ``cfg.report_dir``).
+    The sandbox's fault rates (``--pay-faults``) hold for the run and are cleared after it."""
+    cfg, pay_note = await sandbox_for(cfg)
+    if cfg.pay_faults:
+        await apply_faults(cfg.sandbox, cfg.pay_faults, cfg.seed)
+    try:
+        return await _run(cfg, use_mysql, stem, pay_note)
+    finally:
+        if cfg.pay_faults:
+            await clear_faults(cfg.sandbox)
+
+
+async def _run(cfg: RunConfig, use_mysql: bool, stem: str | None, pay_note: str | None) -> dict:
     prog = Progress(enabled=not cfg.quiet)
     events: asyncio.Queue = asyncio.Queue()
     agg = Aggregator()
@@ -189,7 +202,12 @@ async def run_load(cfg: RunConfig, *, use_mysql: bool = True, stem: str | None =
             raise RuntimeError("workers did not finish in time")
     prog.note("load stopped; running the correctness checks ...")
     merged = merge_finals(list(finals.values()))
-    checks = await run_checks(merged, cfg.mysql_url if use_mysql else None, t0 + cfg.duration)
+    mysql_url = cfg.mysql_url if use_mysql else None
+    checks = await run_checks(merged, mysql_url, t0 + cfg.duration)
+    if merged.get("payments"):
+        prog.note(f"payments: waiting up to {cfg.pay_settle:g}s for WeChat and the hub to agree")
+    pays = await run_pay_checks(merged, mysql_url, cfg.sandbox, cfg.pay_settle)
+    pays.merge_into(checks)
     if checks.get("stale_offers"):
         # an offer may still be on its way out of the hall: look again a little later
         await asyncio.sleep(max(3.0, cfg.drain))
@@ -226,6 +244,7 @@ async def run_load(cfg: RunConfig, *, use_mysql: bool = True, stem: str | None =
         "customers_connected_at_start": cust,
         "hub_pid": hub_pid,
         "unpaired_join_marks": unpaired,
+        "payments": pay_note or f"paid through the cashier at {cfg.sandbox}",
     }
     report = build(cfg, agg, merged, checks, meta)
     stem = stem or f"load-{cfg.scenario}-{time.strftime('%Y%m%d-%H%M%S')}"

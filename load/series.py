@@ -11,11 +11,16 @@ CLIENT_SERIES = (
     "location → watcher",
     "chat send → delivery",
 )
+# Payments: the prepay request sent → the customer knows it is paid (its watcher's `paid`
+# order event, or GET /api/payments/{id} saying so), through the sandbox's cashier.
+PREPAY_PAID = "prepay → paid"
+PAY_SERIES = (PREPAY_PAID,)
 # Charted in the report, and listed first in its tables.
 KEY_SERIES = (
     *CLIENT_SERIES,
     "order created → offer (each provider)",
     "grab won → order.taken (each provider)",
+    *PAY_SERIES,
     "location.update ack",
     "reconnect (drop → connected)",
     "generator loop lag",

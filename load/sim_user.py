@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from actors.transitions import TERMINAL
+from actors.transitions import PAYMENT_EVENTS, TERMINAL
 from load.city import human_delay
 from load.http import ApiError
 from load.sio import ConnectError, Disconnected, SioClient
@@ -286,7 +286,8 @@ class SimUser:
         now = time.time()
         if ev["type"] == "status":
             st.status = ev.get("status")
-            if live and not self.is_me(ev.get("by")):
+            moved_by_client = (ev.get("detail") or {}).get("action") not in PAYMENT_EVENTS
+            if live and moved_by_client and not self.is_me(ev.get("by")):
                 self.w.metrics.end(
                     "status change → watcher", (st.order_id, ev["seq"]), ev.get("_t", now)
                 )

@@ -25,6 +25,12 @@ def print_summary(report: dict) -> None:
     errs = report["errors"]
     if errs:
         print("  errors: " + ", ".join(f"{k} ×{v}" for k, v in list(errs.items())[:8]))
+    if report.get("features", {}).get("payments") is False:
+        print("  payments: none (the hub answers POST /api/payments with 404)")
+    elif report["meta"].get("payments", "").startswith("no WeChat sandbox"):
+        print(f"  payments: none ({report['meta']['payments']})")
+    else:
+        print("  " + payment_line(report.get("payments") or {}))
     c = report["contention"]
     if c.get("orders"):
         print(f"  contention: {c}")
@@ -39,6 +45,14 @@ def print_summary(report: dict) -> None:
             print("  storm order " + ", ".join(f"{k} {v}" for k, v in row.items()))
     print(f"  cpu: {report['cpu']}")
     print(f"  report: {report['files']['html']}  {report['files']['json']}")
+
+
+def payment_line(p: dict) -> str:
+    """payments: prepaid N, paid N, failed N, cancelled N, notifications received N, …"""
+    keys = ("prepaid", "paid", "failed", "cancelled", "notifications received")
+    parts = [f"{k} {'-' if p.get(k) is None else p[k]}" for k in keys]
+    parts.append(f"query fall-backs {p.get('query fall-backs', 0)}")
+    return "payments: " + ", ".join(parts)
 
 
 def _f(v) -> str:

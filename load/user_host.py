@@ -28,5 +28,6 @@ class UserHost(Protocol):
     service_ids: list[int]
     service_minutes: dict[int, int]
     area_ids: list[int]
+    deposits: bool  # some area asks a deposit at order time (load/pay_sim.py)
 
     def spawn(self, coro) -> asyncio.Task: ...

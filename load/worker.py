@@ -49,6 +49,7 @@ class Worker:
         self.service_ids: list[int] = []
         self.service_minutes: dict[int, int] = {}
         self.area_ids: list[int] = []
+        self.deposits = False  # some area asks a deposit at order time
         self.setup_errors: Counter = Counter()
         self.tasks: set[asyncio.Task] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -80,6 +81,7 @@ class Worker:
         try:
             areas = await http.call("GET", "/api/areas")
             self.area_ids = [a["id"] for a in areas if a.get("active", True)]
+            self.deposits = any(a.get("depositAmount") for a in areas if a.get("active", True))
         except ApiError:
             self.area_ids = []
         if self.providers:

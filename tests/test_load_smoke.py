@@ -1,9 +1,11 @@
 """A 30-second load scenario against a real hub: every correctness check must be 0.
 
-Uses the session's hub (tests/conftest.py). Small on purpose (the machine has 2 cores
-shared with the hub): 40 providers, 12 customers, 1 order/s, every dispatch mode, chat,
-quotes, cancellations, and one reconnect storm in the middle. Timings are not asserted:
-they belong in the bench output.
+Uses the session's hub and WeChat sandbox (tests/conftest.py). Small on purpose (the machine
+has 2 cores shared with the hub): 40 providers, 12 customers, 1 order/s, every dispatch mode,
+chat, quotes, cancellations, one reconnect storm in the middle; completed orders are paid at
+the sandbox's cashier (some cancelled or failed there first, some notifications lost or sent
+twice), some partly refunded, and reviewed. Timings are not asserted: they belong in the
+bench output.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from load.config import RunConfig
 from load.runner import run_load
 
 
-async def test_small_scenario_has_no_correctness_failures(hub, world, tmp_path):
+async def test_small_scenario_has_no_correctness_failures(hub, sandbox, world, tmp_path):
     await world.ensure_catalog()  # services and an area, when the database is empty
     cfg = RunConfig(
         hub=hub.url,
@@ -35,6 +37,12 @@ async def test_small_scenario_has_no_correctness_failures(hub, world, tmp_path):
         cancel=0.05,
         reconnect_at=[15.0],
         drain=4.0,
+        sandbox=sandbox,
+        pay_mix={"success": 0.7, "cancel": 0.15, "fail": 0.15},
+        pay_faults={"lost": {"rate": 0.3}, "duplicate": {"rate": 0.3}},
+        pay_check=2.0,
+        pay_settle=20.0,  # the session's hub asks WeChat about open payments every 3 s
+        refund=0.3,
         admin_user="admin",
         admin_password=ADMIN_PASSWORD,
         mysql_url=MYSQL_URL,
@@ -63,4 +71,10 @@ async def test_small_scenario_has_no_correctness_failures(hub, world, tmp_path):
         "order created → first offer",
     ):
         assert s.get(series, {}).get("count", 0) > 0, series
+    # completed orders were paid, through notifications and the hub's own queries
+    p = report["payments"]
+    assert c.get("payments paid", 0) >= 1 and s["prepay → paid"]["count"] >= 1, p
+    assert p["paid"] >= c["payments paid"] and p["prepaid"] >= p["paid"], p
+    assert p["notifications received"] is not None, p
+    assert report["features"].get("payments", True), report["features"]
     assert (tmp_path / f"{report['files']['html'].rsplit('/', 1)[-1]}").exists()
