@@ -1,4 +1,5 @@
-"""The order actor: one order's state, timers and dispatch, one message at a time.
+"""The order actor: one order's state and timers, one message at a time. Its dispatch is in
+actors/order_dispatch.py, its money in actors/order_money.py.
 
 What may happen is decided by actors.transitions.decide (the state machine, pure); this
 actor carries it out: the change is written to MySQL (orders + order_events with the next
@@ -12,29 +13,28 @@ import logging
 from collections import OrderedDict
 from datetime import timedelta
 
-from actors import geo, offers
+from actors import offers
 from actors.emit import rooms
 from actors.env import Env
 from actors.mailbox import Mailbox
+from actors.order_dispatch import OrderDispatch
+from actors.order_money import SYSTEM_ACTOR, OrderMoney
 from actors.results import fail, not_found, ok
 from actors.transitions import (
     STAFF,
     TERMINAL,
     Decision,
     decide,
-    payment_status,
 )
 from adapters import providers as provider_rows
 from adapters.orders import Statement, Unchanged, message_json, order_json, status_event_json
-from adapters.payments import PaymentMove, payment_json
 
 log = logging.getLogger("orderhub.order")
 
 _RECENT_CMDS = 64
-SYSTEM_ACTOR = {"role": "system", "userId": None}
 
 
-class OrderActor:
+class OrderActor(OrderDispatch, OrderMoney):
     def __init__(self, env: Env, row: dict):
         self.env = env
         self.row = row
@@ -143,36 +143,7 @@ class OrderActor:
         if not result["ok"]:
             log.info("order %s: system %s refused: %s", self.id, action, result["error"])
 
-    async def _offer_timeout(self, provider_id: int) -> None:
-        if self.status == "pending" and self.row["offered_provider_id"] == provider_id:
-            await self._system("offer_timeout")
-
-    async def _offer_round_msg(self) -> None:
-        if self.status == "pending":
-            await self._offer_round()
-
     # --- applying a decision ----------------------------------------------------------------
-
-    async def payment_event(self, move: PaymentMove) -> dict:
-        """One of this order's payments moved. The payment's conditional update and the order
-        event commit together, and once (the command id is the payment's and the move's)."""
-        payments = await self.env.payments.of_order(self.id)
-        now = [{**p, "status": move.becomes} if p["id"] == move.payment_id else p for p in payments]
-        args = {
-            "paymentStatus": payment_status(now),
-            "detail": {"paymentId": move.payment_id, **move.detail},
-        }
-        answer = await self._apply(
-            move.action, SYSTEM_ACTOR, args, move.cmd_id, guard=move.guard, extra=move.extra
-        )
-        if answer["ok"] and not answer.get("unchanged"):
-            row = await self.env.payments.load(move.payment_id)
-            await self.env.emitter.emit(
-                "console.update",
-                {"type": "payment", "orderId": self.id, "payment": payment_json(row)},
-                "staff",
-            )
-        return answer
 
     async def _apply(
         self,
@@ -199,6 +170,8 @@ class OrderActor:
             "cmd_id": cmd_id,
         }
         before = self.row
+        if action == "complete":
+            extra += await self._release_held()
         try:
             written = await self._write(
                 decision.changes, event, None, self._counters(decision) + extra, guard
@@ -300,22 +273,6 @@ class OrderActor:
     async def _then_offer_assigned(self, before: dict, action: str) -> None:
         await self._offer_to(self.row["offered_provider_id"])
 
-    async def _then_refund_deposit(self, before: dict, action: str) -> None:
-        """The area's rule: a paid deposit goes back in full when the order is cancelled
-        before the provider set off; later, it pays for the trip (staff may still refund)."""
-        if before["status"] not in ("pending", "accepted"):
-            return
-        for payment in await self.env.payments.of_order(self.id):
-            left = payment["amount"] - payment["refund_amount"]
-            if payment["kind"] == "deposit" and payment["status"] == "paid" and left > 0:
-                # Not awaited: the refund's moves come back to this mailbox. The number is
-                # fixed, so asking again (a retried cancel) is the same refund.
-                asyncio.get_running_loop().create_task(
-                    self.env.payment_messages.refund(
-                        payment["id"], f"RF{payment['id']}DEPOSIT", left, "订单取消，退还定金"
-                    )
-                )
-
     async def _then_end(self, before: dict, action: str) -> None:
         self.stop()
         if before["status"] == "pending":
@@ -324,82 +281,7 @@ class OrderActor:
             await self.env.providers.release(before["provider_id"], self.id)
         self.env.retire_order(self.id)
 
-    # --- dispatch -------------------------------------------------------------------------------
 
-    async def _dispatch(self) -> None:
-        mode = self.row["dispatch_mode"]
-        if mode == "grab":
-            await self._offer_round()
-        elif self.row["offered_provider_id"]:
-            await self._offer_to(self.row["offered_provider_id"])
-        elif mode == "auto":
-            await self._offer_next()
-
-    async def _nearby(self, count: int) -> list[tuple[int, float]]:
-        """Eligible providers (online, approved, with the skill and room) nearest first."""
-        row, s = self.row, self.env.settings
-        return await geo.nearest(
-            self.env.redis,
-            self.env.keys,
-            row["service_id"],
-            row["lat"],
-            row["lng"],
-            s.grab_radius_m,
-            count,
-        )
-
-    async def _offer_round(self) -> None:
-        """Grab mode: offer to every eligible provider nearby, again every offer TTL."""
-        s = self.env.settings
-        hits = [h for h in await self._nearby(s.max_offers) if h[0] not in self.tried]
-        self.crowd.update(pid for pid, _ in hits)
-        if hits:
-            await offers.send(self.env, self.row, hits, s.offer_ttl_s)
-        elif not self.crowd:
-            await self.env.emitter.alert("no_provider_nearby", orderId=self.id)
-        self._timer("round", s.offer_ttl_s, self._offer_round_msg)
-
-    async def _offer_to(self, provider_id: int) -> None:
-        """Direct, auto and staff-assigned offers: one provider, who accepts or declines."""
-        s = self.env.settings
-        dist = 0.0
-        location = await self.env.providers.where(provider_id)
-        if location.get("lat") is not None:
-            dist = geo.distance_m(
-                self.row["lat"], self.row["lng"], location["lat"], location["lng"]
-            )
-        await offers.send(self.env, self.row, [(provider_id, dist)], s.offer_ttl_s)
-        self._timer("offer", s.offer_ttl_s, self._offer_timeout, provider_id)
-
-    async def _offer_next(self) -> None:
-        """Auto mode: the nearest eligible provider not tried yet gets the offer."""
-        s = self.env.settings
-        hits = await self._nearby(len(self.tried) + 10)
-        for pid, _dist in hits:
-            if pid in self.tried:
-                continue
-            self.tried.add(pid)
-            if await self._write({"offered_provider_id": pid}, None, None):
-                await self._offer_to(pid)
-            return
-        self.tried.clear()
-        await self.env.emitter.alert("no_provider_available", orderId=self.id)
-        self._timer("round", s.offer_ttl_s, self._auto_retry)
-
-    async def _auto_retry(self) -> None:
-        if self.status == "pending" and not self.row["offered_provider_id"]:
-            await self._offer_next()
-
-    async def _withdraw_all(self, reason: str, before: dict) -> None:
-        """Every open offer of this order is withdrawn: the grab crowd's and the one
-        provider's that held a direct, auto or assigned offer before this change."""
-        targets = set(self.crowd)
-        if before["offered_provider_id"]:
-            targets.add(before["offered_provider_id"])
-        await offers.withdraw(self.env, self.id, sorted(targets), reason)
-
-
-# The follow-ups actors.transitions.EFFECTS names, and nothing else.
 FOLLOW_UPS = {
     "stop_dispatch": OrderActor._then_stop_dispatch,
     "withdraw_taken": OrderActor._then_withdraw_taken,

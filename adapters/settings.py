@@ -42,6 +42,7 @@ class Settings:
     public_url: str | None = None  # how WeChat reaches the hub (notify URLs); else host:port
     pay_ttl_s: float = 900.0  # an unpaid prepay is closed after this
     pay_query_s: float = 15.0  # an open payment is asked about this often
+    earnings_hold_s: float = 7 * 24 * 3600.0  # a provider's earnings are withdrawable after
 
     @property
     def public_base(self) -> str:
@@ -84,6 +85,7 @@ ENV = {
     "public_url": "HUB_PUBLIC_URL",
     "pay_ttl_s": "HUB_PAY_TTL_S",
     "pay_query_s": "HUB_PAY_QUERY_S",
+    "earnings_hold_s": "HUB_EARNINGS_HOLD_S",
 }
 # Field types as written (annotations are strings under `from __future__ import annotations`).
 _PARSE = {"int": int, "float": float, "Path": lambda raw: Path(raw).resolve()}

@@ -59,11 +59,13 @@ async def request(db: Database, provider_id: int, amount: int) -> dict:
     InsufficientBalance."""
     if amount <= 0:
         raise ValueError(f"a withdrawal of {amount} fen")
-    now = utcnow()
     async with db.transaction() as cur:
         await cur.execute("SELECT id FROM providers WHERE id = %s FOR UPDATE", (provider_id,))
         if await cur.fetchone() is None:
             raise NoProvider(provider_id)
+        # The time is read under the lock: a reservation committed by the request before us
+        # is dated earlier, so the balance below counts it (read before the lock, it may not).
+        now = utcnow()
         await cur.execute(*ledger.balance_query(provider_id, now))
         balance = int((await cur.fetchone())["balance"])
         if balance < amount:

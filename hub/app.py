@@ -34,11 +34,13 @@ from hub.routes import (
     auth,
     catalog,
     complaints,
+    earnings,
     health,
     hosts,
     orders,
     payments,
     providers,
+    reconciliation,
     reviews,
 )
 
@@ -55,6 +57,8 @@ ROUTERS = [
     payments.router,
     reviews.router,
     complaints.router,
+    earnings.router,
+    reconciliation.router,
 ]
 
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pymysql
+from conftest import MYSQL_URL
 from test_payments import cashier, completed_order
 from waiting import until
+
+from adapters.mysql import MysqlDsn
 
 
 async def paid_order(world, sandbox) -> tuple:
@@ -59,6 +63,9 @@ async def test_a_refund_asked_twice_refunds_once(world, sandbox):
     timeline = await customer.api.ok("GET", f"/api/orders/{order['id']}/timeline")
     actions = [e["detail"]["action"] for e in timeline["items"]]
     assert actions.count("refund_requested") == 1 and actions.count("refunded") == 1
+    entries = ledger_of(prepay["paymentId"])
+    assert sum(entries.values()) == 0 and entries["wechat_clearing"] == 0, entries
+    assert ledger_total() == 0
 
 
 async def test_partial_refunds_never_exceed_the_payment(world, sandbox):
@@ -79,3 +86,29 @@ async def test_partial_refunds_never_exceed_the_payment(world, sandbox):
     assert (await customer.api.ok("GET", f"/api/orders/{order['id']}"))["paymentStatus"] == "paid"
     r = await customer.api.call("POST", path, {"reason": "mine"})
     assert r.status_code == 403
+    entries = ledger_of(prepay["paymentId"])  # paid in, half given back
+    assert entries["wechat_clearing"] == -(prepay["amount"] - part), entries
+    assert ledger_total() == 0
+
+
+def _sql(query: str, args: tuple = ()) -> list[tuple]:
+    conn = pymysql.connect(**MysqlDsn.parse(MYSQL_URL).connect_kwargs(db_key="database"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, args)
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+def ledger_of(payment_id: int) -> dict[str, int]:
+    """account → the sum of this payment's ledger entries (payment, refunds)."""
+    rows = _sql(
+        "SELECT account, SUM(amount) FROM ledger_entries WHERE payment_id = %s GROUP BY account",
+        (payment_id,),
+    )
+    return {account: int(total) for account, total in rows}
+
+
+def ledger_total() -> int:
+    return int(_sql("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries")[0][0])
