@@ -28,7 +28,7 @@ async def completed_order(world) -> tuple:
 
 async def cashier(sandbox: str, params: dict, outcome: str = "success") -> dict:
     """What the WeChat app does after wx.requestPayment (the sandbox's stand-in)."""
-    async with httpx.AsyncClient(base_url=sandbox, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=sandbox, timeout=60) as http:
         r = await http.post("/sandbox/pay/cashier", json={**params, "outcome": outcome})
     return r.json()
 
