@@ -3,6 +3,7 @@ These run on a hub with its own database, so its hosts can have short timers."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from conftest import MYSQL_URL, REDIS_URL, Socket, World
 from waiting import arrival, until
@@ -18,6 +19,7 @@ async def quick(hub_factory):
         HUB_HEARTBEAT_TIMEOUT_S=4,
         HUB_OFFER_TTL_S=3,
         HUB_ORDER_EXPIRY_S=EXPIRY_S,
+        HUB_PAY_TTL_S=4,
     )
     world = World(hub.url)
     yield world
@@ -110,3 +112,23 @@ async def test_order_nobody_takes_expires(quick):
         watcher, "order.status", timeout=EXPIRY_S + 15, orderId=order["id"], status="expired"
     )
     assert expired["by"] == "system"
+
+
+async def test_an_unpaid_prepay_is_closed_at_wechat_then_here(quick, sandbox):
+    from test_payments import completed_order
+
+    customer, _, order = await completed_order(quick)
+    prepay = await customer.api.ok("POST", "/api/payments", {"orderId": order["id"]}, status=201)
+
+    async def closed() -> bool:
+        got = await customer.api.ok("GET", f"/api/payments/{prepay['paymentId']}")
+        return got["status"] == "closed"
+
+    await until(closed, timeout=30, what="the expired prepay closed")
+    async with httpx.AsyncClient(base_url=sandbox, timeout=30) as http:
+        r = await http.get("/sandbox/pay/trades", params={"out_trade_no": prepay["outTradeNo"]})
+    assert r.json()["trades"][0]["trade_state"] == "CLOSED"  # closed at WeChat, first
+    got = await customer.api.ok("GET", f"/api/orders/{order['id']}")
+    assert got["paymentStatus"] == "unpaid"
+    again = await customer.api.ok("POST", "/api/payments", {"orderId": order["id"]}, status=201)
+    assert again["paymentId"] != prepay["paymentId"]  # a new prepay, a new trade
