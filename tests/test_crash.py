@@ -84,3 +84,34 @@ async def test_sigkill_hub_and_ray_hosts_mid_lifecycle(hub):
         await world.close()
         await customer.api.close()
         await provider.api.close()
+
+
+@pytest.mark.slow
+async def test_an_open_payment_survives_sigkilled_hosts(hub, sandbox):
+    """The payment's timers live in its actor: after every Ray host is SIGKILLed, the
+    reloaded actor still finds (by query) a payment whose notification was lost."""
+    from test_payments import cashier, completed_order
+    from waiting import until
+
+    world = World(hub.url)
+    try:
+        customer, _, order = await completed_order(world)
+        prepay = await customer.api.ok(
+            "POST", "/api/payments", {"orderId": order["id"]}, status=201
+        )
+        async with httpx.AsyncClient(base_url=sandbox, timeout=30) as http:
+            faults = {"trades": {prepay["outTradeNo"]: {"lost": True}}}
+            assert (await http.post("/sandbox/pay/faults", json=faults)).status_code == 200
+        admin = await world.admin()
+        hosts = (await admin.ok("GET", "/api/admin/hosts"))["items"]
+        for h in hosts:
+            os.kill(h["pid"], signal.SIGKILL)
+        await cashier(sandbox, prepay["paymentParams"])  # paid at WeChat, never notified
+
+        async def paid() -> bool:  # the order, not the payment: reading it asks nobody
+            got = await customer.api.ok("GET", f"/api/orders/{order['id']}")
+            return got["paymentStatus"] == "paid"
+
+        await until(paid, timeout=90, what="the payment found paid by the restarted host")
+    finally:
+        await world.close()
