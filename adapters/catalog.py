@@ -158,7 +158,7 @@ async def _active_ids(db: Database, table: str, ids: Iterable[int]) -> set[int]:
 
 def add_missing(mysql_url: str, services: Iterable[tuple], areas: Iterable[tuple]) -> None:
     """Add the services (category, name, description, base price, minutes) and areas (name,
-    city, centre lat, centre lng, boundary) whose unique names are not there yet: for demo
+    city, centre lat, centre lng, boundary, deposit) whose unique names are not there yet: for demo
     data, so running it again changes nothing. Synchronous: it runs before any event loop."""
     dsn = MysqlDsn.parse(mysql_url)
     conn = pymysql.connect(**dsn.connect_kwargs(db_key="database"), autocommit=True)
@@ -169,9 +169,9 @@ def add_missing(mysql_url: str, services: Iterable[tuple], areas: Iterable[tuple
                 " duration_min) VALUES (%s, %s, %s, %s, %s)",
                 (category, name, description, price, minutes),
             )
-        for name, city, lat, lng, boundary in areas:
+        for name, city, lat, lng, boundary, deposit in areas:
             cur.execute(
-                "INSERT IGNORE INTO areas (name, city, center_lat, center_lng, boundary)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (name, city, lat, lng, orjson.dumps(boundary).decode()),
+                "INSERT IGNORE INTO areas (name, city, center_lat, center_lng, boundary,"
+                " deposit_amount) VALUES (%s, %s, %s, %s, %s, %s)",
+                (name, city, lat, lng, orjson.dumps(boundary).decode(), deposit),
             )

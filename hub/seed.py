@@ -22,10 +22,11 @@ SERVICES = [
     ("appliance", "热水器维修", "电热水器、燃气热水器故障维修", 9000, 60),
 ]
 
-# Two districts of Haikou, as rough boxes (lat, lng) around their centres.
+# Two districts of Haikou, as rough boxes (lat, lng) around their centres; 龙华区 asks a ¥30
+# deposit at order time (seed 001's 定金 + 尾款), 美兰区 is paid after the service.
 AREAS = [
-    ("美兰区", "海口", 20.0300, 110.3500, 0.12),
-    ("龙华区", "海口", 20.0200, 110.2000, 0.12),
+    ("美兰区", "海口", 20.0300, 110.3500, 0.12, 0),
+    ("龙华区", "海口", 20.0200, 110.2000, 0.12, 3000),
 ]
 
 
@@ -42,7 +43,10 @@ def seed(settings: Settings) -> None:
     catalog.add_missing(
         settings.mysql_url,
         SERVICES,
-        [(name, city, lat, lng, _box(lat, lng, half)) for name, city, lat, lng, half in AREAS],
+        [
+            (name, city, lat, lng, _box(lat, lng, half), deposit)
+            for name, city, lat, lng, half, deposit in AREAS
+        ],
     )
     dispatcher_pw, _ = secret_files.admin_password(settings.state_dir / "dispatcher", None)
     accounts.ensure_staff(settings.mysql_url, "dispatcher", dispatcher_pw, "dispatcher")
