@@ -67,15 +67,8 @@ ALLOWED = {
     ("in_progress", "complete"): ("completed", {"assignee"}),
 }
 # CONTRACT §6: the order's paymentStatus follows its payments, whatever its status.
-PAYMENT_MOVES = (
-    "payment_opened",
-    "paid",
-    "payment_failed",
-    "payment_closed",
-    "refund_requested",
-    "refunded",
-    "refund_failed",
-)
+PAY = ("payment_opened", "paid", "payment_failed", "payment_closed")
+PAYMENT_MOVES = (*PAY, "refund_requested", "refunded", "refund_failed")
 ALLOWED.update({(s, a): (s, {"system"}) for s in STATUSES for a in PAYMENT_MOVES})
 # Which kind of caller may ever make each action (else 403, whatever the status).
 MAY_EVER = {

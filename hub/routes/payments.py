@@ -255,43 +255,43 @@ def _wechat_fail(status: int, message: str):
 async def wechat_notify(call: Call):
     """WeChat Pay's v3 payment notification: verified, decrypted, checked against the
     payment, applied once. Answers WeChat's own shape."""
-    hub = call.hub
-    body = await call.request.body()
-    if len(body) > 64 * 1024:
-        return _wechat_fail(413, "body too large")
-    notice = hub.pay.verify(dict(call.request.headers), body)
-    if notice is None:
-        return _wechat_fail(401, "signature, timestamp or encryption did not verify")
-    trade = notice.get("resource") or {}
-    if notice.get("event_type") != "TRANSACTION.SUCCESS" or not isinstance(trade, dict):
-        return _wechat_fail(400, "not a payment success notification")
-    row = await hub.payments.by_out_trade_no(str(trade.get("out_trade_no")))
-    if row is None:
-        return _wechat_fail(400, "unknown out_trade_no")
-    answer = await hub.actors.payment(row["id"], "notified", trade)
-    if not answer["ok"]:
-        status = answer.get("status", 400)
-        return _wechat_fail(status if status < 500 else 500, answer["error"]["message"])
-    return {"code": "SUCCESS", "message": "成功"}, 200
+
+    async def payment_of(resource: dict) -> int | None:
+        row = await call.hub.payments.by_out_trade_no(str(resource.get("out_trade_no")))
+        return row["id"] if row else None
+
+    return await _notified(call, "TRANSACTION.SUCCESS", payment_of, "notified")
 
 
 @router.route("POST", "/api/payments/wechat/refund-notify", wechat_callback=True)
 async def wechat_refund_notify(call: Call):
     """WeChat Pay's v3 refund notification: verified, decrypted, applied once."""
-    hub = call.hub
+
+    async def payment_of(resource: dict) -> int | None:
+        row = await call.hub.payments.refund(str(resource.get("out_refund_no")))
+        return row["payment_id"] if row else None
+
+    return await _notified(call, "REFUND.", payment_of, "refund_notified")
+
+
+async def _notified(call: Call, event: str, payment_of, message: str):
+    """What every WeChat Pay notification goes through: its size, signature, timestamp and
+    encryption, its event type (`event`, or a prefix ending in a dot), the payment it names;
+    then it is `message` to that payment's actor."""
     body = await call.request.body()
     if len(body) > 64 * 1024:
         return _wechat_fail(413, "body too large")
-    notice = hub.pay.verify(dict(call.request.headers), body)
+    notice = call.hub.pay.verify(dict(call.request.headers), body)
     if notice is None:
         return _wechat_fail(401, "signature, timestamp or encryption did not verify")
-    result = notice.get("resource") or {}
-    if not str(notice.get("event_type", "")).startswith("REFUND.") or not isinstance(result, dict):
-        return _wechat_fail(400, "not a refund notification")
-    refund_row = await hub.payments.refund(str(result.get("out_refund_no")))
-    if refund_row is None:
-        return _wechat_fail(400, "unknown out_refund_no")
-    answer = await hub.actors.payment(refund_row["payment_id"], "refund_notified", result)
+    resource, kind = notice.get("resource"), str(notice.get("event_type", ""))
+    wanted = kind.startswith(event) if event.endswith(".") else kind == event
+    if not wanted or not isinstance(resource, dict):
+        return _wechat_fail(400, f"not a {event} notification")
+    payment_id = await payment_of(resource)
+    if payment_id is None:
+        return _wechat_fail(400, "it names no payment of ours")
+    answer = await call.hub.actors.payment(payment_id, message, resource)
     if not answer["ok"]:
         status = answer.get("status", 400)
         return _wechat_fail(status if status < 500 else 500, answer["error"]["message"])
