@@ -118,10 +118,10 @@ async def _what_to_pay(hub, order: dict, kind: str | None) -> tuple[str, int]:
 
 
 async def _wait_for_params(hub, order_id: int, kind: str) -> dict:
-    """A racing request is making this payment's prepay: wait for it (a few seconds)."""
+    """The open payment, once its prepay is made (a racing request may be making it)."""
     for _ in range(50):
         row = await hub.payments.open_for(order_id, kind)
-        if row is None or row["pay_params"]:
+        if row is not None and row["pay_params"]:
             return row
         await asyncio.sleep(0.1)
     raise Conflict("this payment is being prepared; ask again", "payment_in_progress")
@@ -137,11 +137,9 @@ async def prepay(call: Call):
     if b.coupon_id is not None:
         raise Invalid("couponId: coupons are not offered yet", fields=[{"field": "couponId"}])
     order = await visible_order(hub, me, b.order_id)
-    if b.kind and (open_row := await hub.payments.open_for(order["id"], b.kind)):
-        return _prepay_json(await _wait_for_params(hub, order["id"], b.kind) or open_row), 200
     kind, amount = await _what_to_pay(hub, order, b.kind)
-    if open_row := await hub.payments.open_for(order["id"], kind):
-        return _prepay_json(await _wait_for_params(hub, order["id"], kind) or open_row), 200
+    if await hub.payments.open_for(order["id"], kind):  # asked again: the same payment
+        return _prepay_json(await _wait_for_params(hub, order["id"], kind)), 200
     if amount <= 0:
         raise Conflict("nothing is left to pay", "already_paid")
     user = await accounts.user(hub.db, me.user_id)
