@@ -23,6 +23,7 @@ from actors.placement import placement_for
 from actors.provider import MESSAGES as PROVIDER_MESSAGES
 from actors.provider import ProviderActor
 from actors.provider import load as load_provider
+from actors.reminders import PaymentReminders
 from actors.results import fail, not_found, ok
 from actors.transitions import LIVE
 from adapters import providers as provider_rows
@@ -85,8 +86,12 @@ class EntityHost:
             loop.create_task(self._every(SWEEP_S, self._sweep)),
             loop.create_task(self._every(FLUSH_S, self._flush_locations)),
         ]
-        if self.placement.reconciles:
+        if self.placement.reconciles:  # standing hosts (a dedicated one ends with its order)
             self._tasks.append(loop.create_task(self._every(RECONCILE_S, self._reconcile)))
+            due = PaymentReminders(
+                self.env, lambda oid: self.placement.owns(self.name, "order", oid)
+            )
+            self._tasks.append(loop.create_task(self._every(due.period, due.remind_unpaid)))
 
     async def _every(self, period: float, job) -> None:
         while True:

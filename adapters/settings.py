@@ -8,6 +8,8 @@ from pathlib import Path
 
 SANDBOX_APPID = "wx5a4d0c0ffee0hub1"
 SANDBOX_SECRET = "sandbox-app-secret-change-me"
+# The sandbox's 待支付提醒 template (sandbox/subscribe.py PAYMENT_DUE); production sets its own.
+SANDBOX_TEMPLATE_PAYMENT_DUE = "OhPayDue-uPc3lzyYBJOPqyiQoLe48OcjgcVnzSmsJT"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Settings:
     pay_ttl_s: float = 900.0  # an unpaid prepay is closed after this
     pay_query_s: float = 15.0  # an open payment is asked about this often
     earnings_hold_s: float = 7 * 24 * 3600.0  # a provider's earnings are withdrawable after
+    # reminders of unpaid completed orders: seconds after completion, one per interval
+    pay_reminders_s: str = "86400,259200,604800"
+    wechat_template_payment_due: str = SANDBOX_TEMPLATE_PAYMENT_DUE
 
     @property
     def public_base(self) -> str:
@@ -86,6 +91,8 @@ ENV = {
     "pay_ttl_s": "HUB_PAY_TTL_S",
     "pay_query_s": "HUB_PAY_QUERY_S",
     "earnings_hold_s": "HUB_EARNINGS_HOLD_S",
+    "pay_reminders_s": "HUB_PAY_REMINDERS_S",
+    "wechat_template_payment_due": "WECHAT_TEMPLATE_PAYMENT_DUE",
 }
 # Field types as written (annotations are strings under `from __future__ import annotations`).
 _PARSE = {"int": int, "float": float, "Path": lambda raw: Path(raw).resolve()}

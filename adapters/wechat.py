@@ -1,4 +1,5 @@
-"""The hub's WeChat login adapter, on wechatpy's real WeChatClient aimed at WECHAT_API_BASE.
+"""The hub's WeChat adapter (mini-program login, subscribe messages), on wechatpy's real
+WeChatClient aimed at WECHAT_API_BASE.
 
 wechatpy is synchronous (requests): every call runs in a worker thread. wechatpy hard-codes
 https://api.weixin.qq.com in places (the cgi-bin/token URL among them), so the client's HTTP
@@ -126,6 +127,21 @@ class WeChatLogin:
             return str(result["phone_info"]["purePhoneNumber"])
         except (KeyError, TypeError):
             raise WeChatError(-1, "malformed getuserphonenumber response") from None
+
+    async def send_subscribe_message(
+        self, openid: str, template_id: str, data: dict[str, str], page: str | None = None
+    ) -> int | None:
+        """One subscribe message (one of the user's consents) → WeChat's msgid. WeChatError:
+        43101 no consent left, 40003 unknown openid, 40037 template, 47003 a field's value."""
+        result = await self._call(
+            self._client.wxa.send_subscribe_message,
+            openid,
+            template_id,
+            {key: {"value": value} for key, value in data.items()},
+            page,
+        )
+        msgid = result.get("msgid")
+        return msgid if isinstance(msgid, int) else None
 
     async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -1,6 +1,7 @@
 """The WeChat sandbox: one Starlette app mounting one module per WeChat product.
 
-Products: mini-program login (login.py) and, when given, WeChat Pay API v3 (pay.py).
+Products: mini-program login (login.py), subscribe messages (subscribe.py) and, when given,
+WeChat Pay API v3 (pay.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.login import LoginProduct
 from sandbox.pay import PayProduct
+from sandbox.subscribe import SubscribeProduct
 
 
 class _CountRequests:
@@ -33,6 +35,7 @@ class _CountRequests:
 def create_app(appid: str, secret: str, pay: PayProduct | None = None) -> Starlette:
     counts: Counter[str] = Counter()
     login = LoginProduct(appid, secret)
+    subscribe = SubscribeProduct(login)  # before login.routes: it notes the openids issued
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -44,9 +47,11 @@ def create_app(appid: str, secret: str, pay: PayProduct | None = None) -> Starle
         Route("/sandbox/health", health, methods=["GET"]),
         Route("/sandbox/stats", stats, methods=["GET"]),
         *login.routes,
+        *subscribe.routes,
         *(pay.routes if pay else []),
     ]
     app = Starlette(routes=routes)
     app.state.pay = pay
+    app.state.subscribe = subscribe
     app.add_middleware(_CountRequests, counts=counts)
     return app
