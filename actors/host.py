@@ -25,6 +25,7 @@ from actors.provider import ProviderActor
 from actors.provider import load as load_provider
 from actors.reminders import PaymentReminders
 from actors.results import fail, not_found, ok
+from actors.routes import OrderRoute, PaymentRoute, ProviderRoute
 from actors.transitions import LIVE
 from adapters import providers as provider_rows
 from adapters.mysql import Database, MysqlDsn
@@ -72,17 +73,20 @@ class EntityHost:
             redis=self.redis,
             keys=self.keys,
             emitter=self.emitter,
-            providers=_ProviderRoute(self),
-            order_messages=_OrderRoute(self),
-            payment_messages=_PaymentRoute(self),
+            providers=ProviderRoute(self),
+            order_messages=OrderRoute(self),
+            payment_messages=PaymentRoute(self),
             retire_order=self.retire_order,
             payments=PaymentStore(self.db),
         )
         self.pay = gateway_for(s)
         self.held_payments = HeldPayments(self.env, self.pay)
-        await self._reload()
+        await self._reload_providers()
         loop = asyncio.get_running_loop()
+        # Orders and payments start after this host is ready: starting them calls other hosts,
+        # which may be restarting too and calling back; awaiting that here would deadlock.
         self._tasks = [
+            loop.create_task(self._revive()),
             loop.create_task(self._every(SWEEP_S, self._sweep)),
             loop.create_task(self._every(FLUSH_S, self._flush_locations)),
         ]
@@ -104,24 +108,28 @@ class EntityHost:
     def _mine(self, kind: str, ids: list[int]) -> list[int]:
         return [i for i in ids if self.placement.owns(self.name, kind, i)]
 
-    async def _reload(self) -> None:
-        order_ids = self._mine("order", await self.env.orders.ids_in(LIVE))
-        provider_ids = self._mine("provider", await provider_rows.present_ids(self.db))
-        for pid in provider_ids:
+    async def _reload_providers(self) -> None:
+        for pid in self._mine("provider", await provider_rows.present_ids(self.db)):
             entity = await self._provider_from_db(pid)
             if entity is not None:
                 entity.online = True  # it gets a heartbeat timeout's grace to say hello
-        for oid in order_ids:
-            await self._get_order(oid, fresh=False)
+
+    async def _revive(self) -> None:
+        """The live orders and watched payments this host holds, loaded and started again."""
+        order_ids = self._mine("order", await self.env.orders.ids_in(LIVE))
         payment_ids = self._mine("payment", await self.env.payments.watched_ids())
-        for payment_id in payment_ids:
-            await self.held_payments.get(payment_id)
-        if order_ids or provider_ids or payment_ids:
+        revive = [(self._get_order, oid, False) for oid in order_ids]
+        revive += [(self.held_payments.get, payment_id) for payment_id in payment_ids]
+        for load, *args in revive:
+            try:
+                await load(*args)
+            except Exception:  # one entity's trouble must not keep the others down
+                log.exception("%s: reviving %s%s failed", self.name, load.__name__, args)
+        if order_ids or payment_ids:
             log.info(
-                "%s reloaded %d orders, %d providers, %d watched payments",
+                "%s revived %d orders, %d watched payments",
                 self.name,
                 len(order_ids),
-                len(provider_ids),
                 len(payment_ids),
             )
 
@@ -130,9 +138,9 @@ class EntityHost:
     async def provider_call(self, pid: int, message: str, *args) -> dict:
         """A message to a provider actor: here, or on the host that holds it."""
         absent = _absent_provider(message)
-        return await self._entity_call("provider", pid, "provider_message", absent, message, *args)
+        return await self.entity_call("provider", pid, "provider_message", absent, message, *args)
 
-    async def _entity_call(self, kind: str, eid: int, method: str, absent: dict, *args) -> dict:
+    async def entity_call(self, kind: str, eid: int, method: str, absent: dict, *args) -> dict:
         """Call `method` (one of this class's entity methods) on the host that holds (kind,
         eid): this one directly, another through Ray. `absent` when no host holds it."""
         if self.placement.owns(self.name, kind, eid):
@@ -320,54 +328,6 @@ class EntityHost:
         """For benchmarks: this host's process memory and entity counts."""
         await self._ready
         return {**process_memory(), "orders": len(self.orders), "providers": len(self.providers)}
-
-
-class _OrderRoute:
-    """The messages a payment may send its order (actors.env.OrderMessages)."""
-
-    def __init__(self, host: EntityHost):
-        self._host = host
-
-    async def payment_event(self, order_id: int, move) -> dict:
-        gone = fail(503, "unavailable", "the order's host is not running; retry")
-        return await self._host._entity_call("order", order_id, "order_payment_event", gone, move)
-
-
-class _PaymentRoute:
-    """The messages an order may send a payment (actors.env.PaymentMessages)."""
-
-    def __init__(self, host: EntityHost):
-        self._host = host
-
-    async def refund(self, payment_id: int, out_refund_no: str, amount: int, reason: str) -> dict:
-        gone = fail(503, "unavailable", "the payment's host is not running")
-        return await self._host._entity_call(
-            "payment",
-            payment_id,
-            "payment_message",
-            gone,
-            "refund",
-            out_refund_no,
-            amount,
-            reason,
-            None,
-        )
-
-
-class _ProviderRoute:
-    """The messages an order may send a provider (actors.env.ProviderMessages)."""
-
-    def __init__(self, host: EntityHost):
-        self._host = host
-
-    async def reserve(self, provider_id: int, order_id: int) -> dict:
-        return await self._host.provider_call(provider_id, "reserve", order_id)
-
-    async def release(self, provider_id: int, order_id: int) -> dict:
-        return await self._host.provider_call(provider_id, "release", order_id)
-
-    async def where(self, provider_id: int) -> dict:
-        return await self._host.provider_call(provider_id, "where")
 
 
 def _absent_provider(message: str) -> dict:
