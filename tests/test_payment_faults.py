@@ -10,12 +10,10 @@ import time
 
 import httpx
 import orjson
-import pymysql
-from conftest import MYSQL_URL
+from db import rows
 from test_payments import cashier, completed_order
 from waiting import until
 
-from adapters.mysql import MysqlDsn
 from adapters.wechat_pay_keys import load_or_make
 from sandbox.pay_crypto import Signer, encrypt_resource, nonce
 
@@ -40,31 +38,24 @@ async def _walk(world, n: int) -> list[tuple]:
     return done
 
 
+def _paid_details() -> list[dict]:
+    return [
+        orjson.loads(detail)
+        for (detail,) in rows("SELECT detail FROM order_events WHERE action = 'paid'")
+    ]
+
+
 def _paid_via() -> dict[int, str]:
     """paymentId → how the hub learnt it was paid (detail.via of its `paid` event)."""
-    conn = pymysql.connect(**MysqlDsn.parse(MYSQL_URL).connect_kwargs(db_key="database"))
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT detail FROM order_events WHERE action = 'paid'")
-            details = [orjson.loads(detail) for (detail,) in cur.fetchall()]
-    finally:
-        conn.close()
-    return {d["paymentId"]: d.get("via", "") for d in details}
+    return {d["paymentId"]: d.get("via", "") for d in _paid_details()}
 
 
 def _paid_events() -> dict[int, int]:
     """paymentId → how many `paid` order events name it (straight from MySQL)."""
-    conn = pymysql.connect(**MysqlDsn.parse(MYSQL_URL).connect_kwargs(db_key="database"))
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT detail FROM order_events WHERE action = 'paid'")
-            counts: dict[int, int] = {}
-            for (detail,) in cur.fetchall():
-                pid = orjson.loads(detail)["paymentId"]
-                counts[pid] = counts.get(pid, 0) + 1
-            return counts
-    finally:
-        conn.close()
+    counts: dict[int, int] = {}
+    for d in _paid_details():
+        counts[d["paymentId"]] = counts.get(d["paymentId"], 0) + 1
+    return counts
 
 
 async def test_a_hundred_payments_on_a_bad_day(world, sandbox):

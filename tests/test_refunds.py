@@ -6,12 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pymysql
-from conftest import MYSQL_URL
+from db import rows
 from test_payments import cashier, completed_order
 from waiting import until
-
-from adapters.mysql import MysqlDsn
 
 
 async def paid_order(world, sandbox) -> tuple:
@@ -91,24 +88,14 @@ async def test_partial_refunds_never_exceed_the_payment(world, sandbox):
     assert ledger_total() == 0
 
 
-def _sql(query: str, args: tuple = ()) -> list[tuple]:
-    conn = pymysql.connect(**MysqlDsn.parse(MYSQL_URL).connect_kwargs(db_key="database"))
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, args)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
-
-
 def ledger_of(payment_id: int) -> dict[str, int]:
     """account → the sum of this payment's ledger entries (payment, refunds)."""
-    rows = _sql(
+    found = rows(
         "SELECT account, SUM(amount) FROM ledger_entries WHERE payment_id = %s GROUP BY account",
         (payment_id,),
     )
-    return {account: int(total) for account, total in rows}
+    return {account: int(total) for account, total in found}
 
 
 def ledger_total() -> int:
-    return int(_sql("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries")[0][0])
+    return int(rows("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries")[0][0])
