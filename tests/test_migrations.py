@@ -9,6 +9,7 @@ from urllib.parse import urlparse, urlunparse
 import pymysql
 import pytest
 from conftest import MYSQL_URL
+from db import rows
 
 from adapters.migrate import migrate, migration_files
 from adapters.mysql import MysqlDsn
@@ -47,14 +48,7 @@ def scratch_url():
 
 
 def _query(url: str, sql: str, args=()) -> list[tuple]:
-    dsn = MysqlDsn.parse(url)
-    conn = pymysql.connect(**dsn.connect_kwargs(with_db=False), autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
+    return rows(sql, args, url, with_db=False)
 
 
 def test_migrations_build_the_schema_then_a_second_run_is_a_noop(scratch_url):
