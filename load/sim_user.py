@@ -160,6 +160,11 @@ class SimUser:
         if self.reconnecting:
             return
         self.reconnecting = True
+        # Until each order is watched again, its pushes wait: a push that lands between the
+        # reconnect and the re-sync may follow a gap, which CONTRACT §7 allows after a
+        # reconnect; the re-sync fills it, so it is not a lost event.
+        for st in self.streams.values():
+            st.syncing = True
         try:
             await asyncio.sleep(delay)
             backoff = 0.5
