@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import OrderedDict
 
 import ray
 from ray.exceptions import RayActorError
@@ -41,6 +42,7 @@ log = logging.getLogger("orderhub.host")
 SWEEP_S = 2.0
 FLUSH_S = 10.0
 RECONCILE_S = 15.0
+ENDED_KEPT = 256  # ended orders whose actor a host keeps
 
 
 @ray.remote
@@ -52,6 +54,9 @@ class EntityHost:
         self.orders: dict[int, OrderActor] = {}
         self.providers: dict[int, ProviderActor] = {}
         self._loading: dict[int, asyncio.Future] = {}
+        # Ended orders still take messages (a late grab, a payment after completion): the
+        # recent ones keep their actor, so messages to one ended order share one mailbox.
+        self.ended: OrderedDict[int, OrderActor] = OrderedDict()
         self._moved: dict[int, tuple] = {}  # provider locations not yet in MySQL
         self.placement = placement_for(settings)
         self.started_at = time.time()
@@ -155,8 +160,15 @@ class EntityHost:
             return fail(503, "unavailable", f"the {kind}'s host is restarting; retry")
 
     def retire_order(self, oid: int) -> None:
-        self.orders.pop(oid, None)
+        if (entity := self.orders.pop(oid, None)) is not None:
+            self._keep_ended(entity)
         self._maybe_exit()
+
+    def _keep_ended(self, entity: OrderActor) -> None:
+        self.ended[entity.id] = entity
+        self.ended.move_to_end(entity.id)
+        while len(self.ended) > ENDED_KEPT:
+            self.ended.popitem(last=False)
 
     def _maybe_exit(self) -> None:
         """A host made for one entity goes away once it holds none (it is a whole process)."""
@@ -171,7 +183,7 @@ class EntityHost:
 
     async def _get_order(self, oid: int, fresh: bool) -> OrderActor | None:
         """The order's actor, loading it once even when many messages arrive together."""
-        if (entity := self.orders.get(oid)) is not None:
+        if (entity := self.orders.get(oid) or self.ended.get(oid)) is not None:
             return entity
         if (pending := self._loading.get(oid)) is not None:
             return await pending
@@ -187,6 +199,7 @@ class EntityHost:
                     await entity.mailbox.ask(entity.start, fresh)
                 else:  # it only answers, e.g. why a late grab lost
                     await entity.recall_crowd()
+                    self._keep_ended(entity)
             future.set_result(entity)
             return entity
         except BaseException as exc:
