@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from actors.env import Env
+from adapters.clock import CHINA
 from adapters.reminders import ReminderStore
 from adapters.wechat import WeChatError, WeChatLogin
 
 log = logging.getLogger("orderhub.reminders")
 
-CHINA = timezone(timedelta(hours=8))
 MAX_PERIOD_S = 5.0
 REFUSED = 43101  # the user has no consent left for the template
 PAGE = "pages/user/payment?orderId={}"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+
+# China Standard Time: WeChat's times, and the day a trade bill or a reminder speaks of.
+CHINA = timezone(timedelta(hours=8))
 
 
 def utcnow() -> datetime:

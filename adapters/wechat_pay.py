@@ -12,18 +12,18 @@ import gzip
 import json
 import secrets
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import httpx
 from wechatpayv3.async_ import AsyncWeChatPay
 from wechatpayv3.async_.type import WeChatPayType  # the async package has its own enum
 
+from adapters.clock import CHINA
 from adapters.settings import Settings
 from adapters.wechat_pay_keys import load_or_make
 
 # WeChat's own notification timestamps may be this far from our clock (its SDKs use 5 min).
 NOTIFY_WINDOW_S = 300
-CHINA = timezone(timedelta(hours=8))
 
 
 class PayUnavailable(Exception):
