@@ -18,6 +18,7 @@ from ray.exceptions import RayActorError
 from actors import geo
 from actors.emit import Emitter, channel_for
 from actors.env import Env
+from actors.loading import LoadOnce
 from actors.order import OrderActor
 from actors.payment import HeldPayments
 from actors.placement import placement_for
@@ -53,7 +54,7 @@ class EntityHost:
         self.name = name
         self.orders: dict[int, OrderActor] = {}
         self.providers: dict[int, ProviderActor] = {}
-        self._loading: dict[int, asyncio.Future] = {}
+        self._load_once = LoadOnce()
         # Ended orders still take messages (a late grab, a payment after completion): the
         # recent ones keep their actor, so messages to one ended order share one mailbox.
         self.ended: OrderedDict[int, OrderActor] = OrderedDict()
@@ -185,28 +186,21 @@ class EntityHost:
         """The order's actor, loading it once even when many messages arrive together."""
         if (entity := self.orders.get(oid) or self.ended.get(oid)) is not None:
             return entity
-        if (pending := self._loading.get(oid)) is not None:
-            return await pending
-        future = asyncio.get_running_loop().create_future()
-        self._loading[oid] = future
-        try:
+
+        async def load() -> OrderActor | None:
             row = await self.env.orders.load(oid)
-            entity = None
-            if row is not None:
-                entity = OrderActor(self.env, row)
-                if not entity.terminal:
-                    self.orders[oid] = entity
-                    await entity.mailbox.ask(entity.start, fresh)
-                else:  # it only answers, e.g. why a late grab lost
-                    await entity.recall_crowd()
-                    self._keep_ended(entity)
-            future.set_result(entity)
+            if row is None:
+                return None
+            entity = OrderActor(self.env, row)
+            if not entity.terminal:
+                self.orders[oid] = entity
+                await entity.mailbox.ask(entity.start, fresh)
+            else:  # it only answers, e.g. why a late grab lost
+                await entity.recall_crowd()
+                self._keep_ended(entity)
             return entity
-        except BaseException as exc:
-            future.set_exception(exc)
-            raise
-        finally:
-            self._loading.pop(oid, None)
+
+        return await self._load_once(oid, load)
 
     async def ping(self) -> dict:
         await self._ready

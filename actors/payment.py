@@ -14,6 +14,7 @@ import logging
 from datetime import UTC, datetime
 
 from actors.env import Env
+from actors.loading import LoadOnce
 from actors.mailbox import Mailbox
 from actors.results import fail, ok
 from adapters import payments as moves
@@ -285,29 +286,22 @@ class HeldPayments:
         self.env = env
         self.pay = pay
         self.held: dict[int, PaymentActor] = {}
-        self._loading: dict[int, asyncio.Future] = {}
+        self._load_once = LoadOnce()
 
     async def get(self, payment_id: int) -> PaymentActor | None:
         """The payment's actor; an ended payment gets a short-lived one that only answers."""
         if (actor := self.held.get(payment_id)) is not None:
             return actor
-        if (pending := self._loading.get(payment_id)) is not None:
-            return await pending
-        future = asyncio.get_running_loop().create_future()
-        self._loading[payment_id] = future
-        try:
+
+        async def load() -> PaymentActor | None:
             row = await self.env.payments.load(payment_id)
             actor = None if row is None else PaymentActor(self.env, self.pay, row, self.retire)
             if actor is not None and actor.watching:
                 self.held[payment_id] = actor
                 await actor.mailbox.ask(actor.start)
-            future.set_result(actor)
             return actor
-        except BaseException as exc:
-            future.set_exception(exc)
-            raise
-        finally:
-            self._loading.pop(payment_id, None)
+
+        return await self._load_once(payment_id, load)
 
     async def message(self, payment_id: int, message: str, *args) -> dict:
         handler = MESSAGES.get(message)

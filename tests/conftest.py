@@ -224,6 +224,14 @@ class World:
             await anon.close()
         return self.services
 
+    async def area(self, lat: float, lng: float, half: float = 0.1, **extra) -> dict:
+        """A service area of a test's own: a box around (lat, lng); `extra`: more fields."""
+        box = [[lat - half, lng - half], [lat - half, lng + half]]
+        box += [[lat + half, lng + half], [lat + half, lng - half]]
+        body = {"name": f"t-{uuid.uuid4().hex[:8]}", "city": "海口", "centerLat": lat}
+        body.update(centerLng=lng, boundary=box, **extra)
+        return await (await self.admin()).ok("POST", "/api/admin/areas", body, status=201)
+
     async def customer(self, name: str | None = None) -> User:
         return await self.login(name or f"c-{uuid.uuid4().hex[:10]}", "customer")
 

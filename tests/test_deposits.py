@@ -3,31 +3,12 @@ service; a cancel before the provider sets off gives the deposit back."""
 
 from __future__ import annotations
 
-import uuid
-
 from test_payments import cashier
 from test_refunds import wechat_refunds
 from waiting import until
 
 LAT, LNG = 21.5, 109.5  # an area of this file's own
 DEPOSIT = 3000
-
-
-async def _deposit_area(world) -> None:
-    admin = await world.admin()
-    await admin.ok(
-        "POST",
-        "/api/admin/areas",
-        {
-            "name": f"deposit-{uuid.uuid4().hex[:6]}",
-            "city": "北海",
-            "centerLat": LAT,
-            "centerLng": LNG,
-            "boundary": [[21.4, 109.4], [21.4, 109.6], [21.6, 109.6], [21.6, 109.4]],
-            "depositAmount": DEPOSIT,
-        },
-        status=201,
-    )
 
 
 async def _pay(customer, sandbox, order_id: int, kind: str) -> dict:
@@ -46,7 +27,7 @@ async def _status(customer, order_id: int, wanted: str) -> None:
 
 
 async def test_deposit_then_balance(world, sandbox):
-    await _deposit_area(world)
+    await world.area(LAT, LNG, depositAmount=DEPOSIT)
     customer, provider = await world.customer(), await world.provider()
     sock = await world.socket(provider)
     assert (await sock.call("provider.online", {"lat": LAT, "lng": LNG}))["ok"]
@@ -68,7 +49,7 @@ async def test_deposit_then_balance(world, sandbox):
 
 
 async def test_a_cancel_before_departure_gives_the_deposit_back(world, sandbox):
-    await _deposit_area(world)
+    await world.area(LAT, LNG, depositAmount=DEPOSIT)
     customer = await world.customer()
     order = await world.order(customer, lat=LAT, lng=LNG)
     deposit = await _pay(customer, sandbox, order["id"], "deposit")

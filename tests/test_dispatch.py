@@ -47,18 +47,7 @@ async def test_auto_offers_nearest_first_then_the_next_on_decline(world):
     customer = await world.customer()
     near, near_sock = await _online(world, 20.50, 110.50)
     far, far_sock = await _online(world, 20.51, 110.50)
-    admin = await world.admin()
-    await admin.ok(
-        "POST",
-        "/api/admin/areas",
-        {
-            "name": f"auto-{uuid.uuid4().hex[:6]}",
-            "city": "海口",
-            "centerLat": 20.5,
-            "centerLng": 110.5,
-            "boundary": [[20.4, 110.4], [20.4, 110.6], [20.6, 110.6], [20.6, 110.4]],
-        },
-    )
+    await world.area(20.5, 110.5)
     order = await world.order(customer, lat=20.501, lng=110.5, dispatchMode="auto")
     await near_sock.wait_for("order.offer", orderId=order["id"])
     await _marker_offer(world, customer, far_sock, lat=20.501, lng=110.5)
