@@ -73,8 +73,8 @@ class Policy:
 
     def stages_for(self, mode: str) -> tuple[str, ...]:
         """The chain an order of this dispatch mode runs through."""
-        if mode == "grab":
-            return self.chain if self.chain and self.chain[0] == "grab" else ("grab", *self.chain)
+        if mode == "grab":  # grab first, once, wherever the chain lists it
+            return ("grab", *(s for s in self.chain if s != "grab"))
         return tuple(s for s in self.chain if s != "grab") or ("alert",)
 
 
