@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from actors.policies import PolicyBook
 from adapters.clock import utcnow
+from adapters.dispatch import DispatchStore
 from adapters.mysql import Database
 from adapters.orders import OrderStore
 from adapters.payments import PaymentStore
@@ -29,7 +31,11 @@ class Emits(Protocol):
 class ProviderMessages(Protocol):
     """What an order may ask of a provider actor, wherever that provider is hosted."""
 
-    async def reserve(self, provider_id: int, order_id: int) -> dict: ...
+    async def reserve(self, provider_id: int, order_id: int, slot: dict | None = None) -> dict: ...
+
+    async def missed(
+        self, provider_id: int, order_id: int, why: str, after: int, rest_s: float
+    ) -> dict: ...
 
     async def release(self, provider_id: int, order_id: int) -> dict: ...
 
@@ -50,6 +56,12 @@ class PaymentMessages(Protocol):
     ) -> dict: ...
 
 
+class WindowMessages(Protocol):
+    """What an order may ask of its area's batch matching window."""
+
+    async def join(self, area_id: int, order_id: int, hits: list, window_s: float) -> dict: ...
+
+
 @dataclass(frozen=True)
 class Env:
     settings: Settings
@@ -62,5 +74,8 @@ class Env:
     providers: ProviderMessages
     order_messages: OrderMessages
     payment_messages: PaymentMessages
+    windows: WindowMessages
     retire_order: Callable[[int], None]  # an ended order leaves its host
+    dispatch: DispatchStore
+    policies: PolicyBook
     clock: Callable[[], datetime] = utcnow

@@ -1,14 +1,16 @@
 """Where the available providers are: one Redis GEO set per service (skill).
 
-A provider is in the set of each of its skills while it is online and has capacity; an
-order asks the set of its service for the nearest ones. Writes come in per-tick batches.
+A provider is in the set of each of its skills while it is online and approved; an order
+asks the set of its service for the nearest ones (their cards say who is free). Writes come
+in per-tick batches.
 """
 
 from __future__ import annotations
 
-from math import asin, cos, radians, sin, sqrt
-
+from actors.dispatch.filters import distance_m
 from adapters.redis import Keys
+
+__all__ = ["distance_m", "nearest", "place", "remove"]
 
 
 async def nearest(
@@ -25,13 +27,6 @@ async def nearest(
         withdist=True,
     )
     return [(int(member), float(dist)) for member, dist in hits]
-
-
-def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Metres between two WGS-84 points (haversine; plenty for a city)."""
-    dlat, dlng = radians(lat2 - lat1), radians(lng2 - lng1)
-    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlng / 2) ** 2
-    return 2 * 6_371_000 * asin(sqrt(a))
 
 
 def place(pipe, keys: Keys, skills: list[int], provider_id: int, lat: float, lng: float) -> None:

@@ -22,14 +22,17 @@ from actors.loading import LoadOnce
 from actors.order import OrderActor
 from actors.payment import HeldPayments
 from actors.placement import placement_for
+from actors.policies import PolicyBook
 from actors.provider import MESSAGES as PROVIDER_MESSAGES
 from actors.provider import ProviderActor
 from actors.provider import load as load_provider
 from actors.reminders import PaymentReminders
 from actors.results import fail, not_found, ok
-from actors.routes import OrderRoute, PaymentRoute, ProviderRoute
+from actors.routes import OrderRoute, PaymentRoute, ProviderRoute, WindowRoute
 from actors.transitions import LIVE
+from actors.window import MatchWindow
 from adapters import providers as provider_rows
+from adapters.dispatch import DispatchStore
 from adapters.mysql import Database, MysqlDsn
 from adapters.orders import OrderStore
 from adapters.payments import PaymentStore
@@ -59,6 +62,7 @@ class EntityHost:
         # recent ones keep their actor, so messages to one ended order share one mailbox.
         self.ended: OrderedDict[int, OrderActor] = OrderedDict()
         self._moved: dict[int, tuple] = {}  # provider locations not yet in MySQL
+        self.windows: dict[int, MatchWindow] = {}  # batch matching windows, by area
         self.placement = placement_for(settings)
         self.started_at = time.time()
         # Async actors run __init__ on their event loop: start (and reload) right away.
@@ -72,6 +76,7 @@ class EntityHost:
         self.emitter = Emitter(
             s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database), self.redis
         )
+        dispatch = DispatchStore(self.db)
         self.env = Env(
             settings=s,
             db=self.db,
@@ -81,9 +86,17 @@ class EntityHost:
             emitter=self.emitter,
             providers=ProviderRoute(self),
             order_messages=OrderRoute(self),
+            windows=WindowRoute(self),
             payment_messages=PaymentRoute(self),
             retire_order=self.retire_order,
             payments=PaymentStore(self.db),
+            dispatch=dispatch,
+            policies=PolicyBook(
+                dispatch,
+                {"grab_radius_m": s.grab_radius_m},
+                self.redis,
+                self.keys.dispatch_version(),
+            ),
         )
         self.pay = gateway_for(s)
         self.held_payments = HeldPayments(self.env, self.pay)
@@ -236,6 +249,26 @@ class EntityHost:
             return not_found()
         return await entity.mailbox.ask(entity.payment_event, move)
 
+    async def order_window_matched(self, oid: int, provider_id: int | None, facts: dict) -> dict:
+        await self._ready
+        entity = await self._get_order(oid, fresh=False)
+        if entity is None:
+            return not_found()
+        return await entity.mailbox.ask(entity.window_matched, provider_id, facts)
+
+    async def window_join(self, area_id: int, oid: int, hits: list, window_s: float) -> dict:
+        """An order joins its area's batch matching window (actors/window.py)."""
+        await self._ready
+        if (window := self.windows.get(area_id)) is None:
+            window = self.windows[area_id] = MatchWindow(area_id, self._tell_matched)
+        return window.join(oid, hits, window_s)
+
+    async def _tell_matched(self, oid: int, provider_id: int | None, facts: dict) -> dict:
+        gone = fail(503, "unavailable", "the order's host is not running")
+        return await self.entity_call(
+            "order", oid, "order_window_matched", gone, provider_id, facts
+        )
+
     # --- payments ------------------------------------------------------------------------------
 
     async def payment_activate(self, payment_id: int) -> dict:
@@ -290,7 +323,7 @@ class EntityHost:
         """A tick's worth of fixes and heartbeats: (providerId, fix | None). The hot path."""
         await self._ready
         pipe = self.redis.pipeline(transaction=False)
-        sends, seen = [], []
+        sends, seen, fixed, now = [], [], {}, time.time()
         for pid, fix in batch:
             entity = self.providers.get(pid)
             if entity is None or not entity.online:
@@ -300,6 +333,7 @@ class EntityHost:
             if fix is None:
                 continue
             self._moved[pid] = (fix["lat"], fix["lng"], pid)
+            fixed[str(pid)] = now
             seen.append(entity.summary())
             for oid in entity.current:
                 payload = {
@@ -310,6 +344,8 @@ class EntityHost:
                     "at": fix["at"],
                 }
                 sends.append(("provider.location", payload, f"order:{oid}"))
+        if fixed:
+            pipe.hset(self.keys.fixes(), mapping=fixed)
         if seen:
             sends.append(("console.update", {"type": "locations", "providers": seen}, "staff"))
         self.emitter.add_to(pipe, sends)

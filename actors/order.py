@@ -1,5 +1,6 @@
 """The order actor: one order's state and timers, one message at a time. Its dispatch is in
-actors/order_dispatch.py, its money in actors/order_money.py.
+actors/order_dispatch.py, a scheduled order's times in actors/order_schedule.py, its money in
+actors/order_money.py.
 
 What may happen is decided by actors.transitions.decide (the state machine, pure); this
 actor carries it out: the change is written to MySQL (orders + order_events with the next
@@ -14,11 +15,13 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from actors import offers
+from actors.dispatch.plan import State, dumps, offered_to, state_of
 from actors.emit import rooms
 from actors.env import Env
 from actors.mailbox import Mailbox
 from actors.order_dispatch import OrderDispatch
 from actors.order_money import SYSTEM_ACTOR, OrderMoney
+from actors.order_schedule import OrderSchedule
 from actors.results import fail, not_found, ok
 from actors.transitions import (
     STAFF,
@@ -34,14 +37,13 @@ log = logging.getLogger("orderhub.order")
 _RECENT_CMDS = 64
 
 
-class OrderActor(OrderDispatch, OrderMoney):
+class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
     def __init__(self, env: Env, row: dict):
         self.env = env
         self.row = row
         self.id: int = row["id"]
         self.mailbox = Mailbox(f"order {self.id}")
         self.crowd: set[int] = set()  # providers a grab offer was broadcast to
-        self.tried: set[int] = set()  # providers an auto offer already went to
         self.recent: OrderedDict[str | tuple, dict] = OrderedDict()  # cmd id → answer
         self.timers: dict[str, asyncio.TimerHandle] = {}
 
@@ -61,6 +63,8 @@ class OrderActor(OrderDispatch, OrderMoney):
         if self.status == "pending":
             self._arm_expiry()
             await self._dispatch()
+        elif self.status == "accepted":
+            await self._watch_slot()
 
     async def recall_crowd(self) -> None:
         """Who had the grab offer: a loser hears why it lost, even after a restart or once
@@ -159,7 +163,7 @@ class OrderActor(OrderDispatch, OrderMoney):
             return decision  # a refusal
         winner = decision.changes.get("provider_id")
         if winner is not None:
-            reserved = await self.env.providers.reserve(winner, self.id)
+            reserved = await self.env.providers.reserve(winner, self.id, await self._slot())
             if not reserved["ok"]:
                 return reserved
         event = {
@@ -233,44 +237,50 @@ class OrderActor(OrderDispatch, OrderMoney):
     # --- follow-ups, named in actors.transitions.EFFECTS ------------------------------------
 
     async def _then_stop_dispatch(self, before: dict, action: str) -> None:
-        for name in ("offer", "expire", "round"):
-            self._cancel_timer(name)
+        self.stop()  # every dispatch timer (offers, batches, stages, reveals, expiry)
 
     async def _then_withdraw_taken(self, before: dict, action: str) -> None:
         await self._withdraw_all("taken", before)
 
+    async def _then_watch_slot(self, before: dict, action: str) -> None:
+        await self._watch_slot()
+
     async def _then_withdraw_declined(self, before: dict, action: str) -> None:
-        self._cancel_timer("offer")
-        if declined := before["offered_provider_id"]:
-            await offers.withdraw(self.env, self.id, [declined], "declined")
+        if before["offered_provider_id"] and not self.row["offered_provider_id"]:
+            self._cancel_timer("offer")
+        refused = offered_to(before) - offered_to(self.row)
+        await offers.withdraw(self.env, self.id, sorted(refused), "declined")
 
     async def _then_dispatch_next(self, before: dict, action: str) -> None:
-        """After a refused offer: auto mode tries the next provider; otherwise staff hear."""
-        if self.row["dispatch_mode"] == "auto":
-            await self._offer_next()
-        else:
-            declined = before["offered_provider_id"]
-            await self.env.emitter.alert(
-                "offer_unanswered", orderId=self.id, providerId=declined, why=action
-            )
+        await self._after_refusal(before, action)
 
     async def _then_release_provider(self, before: dict, action: str) -> None:
         if before["provider_id"]:
             await self.env.providers.release(before["provider_id"], self.id)
 
     async def _then_dispatch_again(self, before: dict, action: str) -> None:
-        """A handed-back order goes back to dispatch as if new (the provider is excluded)."""
-        self.tried.add(before["provider_id"])
-        self.crowd.discard(before["provider_id"])
-        await self.env.emitter.alert(
-            "order_handed_back", orderId=self.id, providerId=before["provider_id"]
-        )
+        """A handed-back (or no-show) order goes back to dispatch from the chain's start,
+        without that provider."""
+        gone = before["provider_id"]
+        self.stop()
+        self.crowd.discard(gone)
+        if action != "no_show":
+            await self.env.emitter.alert("order_handed_back", orderId=self.id, providerId=gone)
+        again = State(tried=(*state_of(self.row).tried, gone))
         expires_at = self.env.clock() + timedelta(seconds=self.env.settings.order_expiry_s)
-        if await self._write({"expires_at": expires_at}, None, None):
+        if self.row["scheduled_at"] is not None:
+            expires_at = max(expires_at, self.row["scheduled_at"])
+        if await self._write({"expires_at": expires_at, "dispatch": dumps(again)}, None, None):
             self._arm_expiry()
         await self._dispatch()
 
     async def _then_offer_assigned(self, before: dict, action: str) -> None:
+        """Staff chose the provider: the chain pauses; its batch offers are withdrawn."""
+        for name in ("batch", "stage", "lead"):
+            self._cancel_timer(name)
+        self._cancel_reveals()
+        batch = offered_to(before) - {self.row["offered_provider_id"]}
+        await offers.withdraw(self.env, self.id, sorted(batch), "withdrawn")
         await self._offer_to(self.row["offered_provider_id"])
 
     async def _then_end(self, before: dict, action: str) -> None:
@@ -290,6 +300,7 @@ FOLLOW_UPS = {
     "release_provider": OrderActor._then_release_provider,
     "dispatch_again": OrderActor._then_dispatch_again,
     "offer_assigned": OrderActor._then_offer_assigned,
+    "watch_slot": OrderActor._then_watch_slot,
     "refund_deposit": OrderActor._then_refund_deposit,
     "end": OrderActor._then_end,
 }

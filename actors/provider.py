@@ -1,4 +1,10 @@
-"""The provider actor: online/offline/busy, last location, capacity and current orders."""
+"""The provider actor: online/offline, last location, the orders it holds (with their slots),
+and its dispatch record (answers to personal offers, cool-down).
+
+Dispatch reads providers through their card, a JSON entry in Redis the actor rewrites on every
+change (actors/candidates.py turns cards into the engine's Candidates); the card outlives the
+actor, so the record survives a restart.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +13,52 @@ import time
 import orjson
 
 from actors import geo
+from actors.dispatch.filters import Slot, load_now
 from actors.env import Env
 from actors.mailbox import Mailbox
 from actors.results import fail, ok
 from actors.transitions import ASSIGNED
 from adapters import providers as provider_rows
+from adapters.clock import epoch
+
+DEFAULT_LEAD_S = 3600.0  # a slot further away than this does not take capacity
+RECORD = ("accepted", "declined", "timedOut", "misses", "cooldownUntil", "idleSince")
 
 
 class ProviderActor:
-    def __init__(self, env: Env, row: dict, current: list[int]):
+    def __init__(self, env: Env, row: dict, current: list[Slot], card: dict | None = None):
         self.env = env
         self.id: int = row["id"]
         self.user_id: int = row["user_id"]
         self.skills: list[int] = orjson.loads(row["skills"])
+        self.areas: list[int] = orjson.loads(row["service_areas"])
         self.capacity: int = row["max_concurrent"]
+        self.rating = float(row["rating"])
         self.verified = row["verification"] == "approved"
         self.online = False
         self.lat: float | None = row["last_lat"]
         self.lng: float | None = row["last_lng"]
         self.location_at: str | None = None
         self.last_seen = time.monotonic()
-        self.current: set[int] = set(current)
+        self.current: dict[int, Slot] = {s.order_id: s for s in current}
+        self.record = {k: (card or {}).get(k, 0) for k in RECORD}
+        if not self.record["idleSince"]:
+            self.record["idleSince"] = time.time()
         self.mailbox = Mailbox(f"provider {self.id}")
 
     @property
-    def available(self) -> bool:
-        return self.online and self.verified and len(self.current) < self.capacity
+    def listed(self) -> bool:
+        """In the GEO sets dispatch searches: online and approved (load is on the card)."""
+        return self.online and self.verified
+
+    def load(self, lead_s: float = DEFAULT_LEAD_S) -> int:
+        return load_now(list(self.current.values()), time.time(), lead_s)
 
     @property
     def work_status(self) -> str:
         if not self.online:
             return "offline"
-        return "online" if len(self.current) < self.capacity else "busy"
+        return "online" if self.load() < self.capacity else "busy"
 
     def summary(self) -> dict:
         return {
@@ -50,6 +70,20 @@ class ProviderActor:
             "orders": sorted(self.current),
         }
 
+    def card(self) -> dict:
+        return {
+            "online": self.online,
+            "verified": self.verified,
+            "skills": self.skills,
+            "areas": self.areas,
+            "capacity": self.capacity,
+            "rating": self.rating,
+            "slots": [
+                [s.order_id, s.start, s.duration_s, s.lat, s.lng] for s in self.current.values()
+            ],
+            **self.record,
+        }
+
     # --- messages -------------------------------------------------------------------------------
 
     async def go_online(self, lat: float, lng: float) -> dict:
@@ -58,7 +92,7 @@ class ProviderActor:
         self.online = True
         self.lat, self.lng = lat, lng
         self.last_seen = time.monotonic()
-        await self._sync()
+        await self._sync(fix=True)
         return ok(status=self.work_status)
 
     async def go_offline(self, why: str = "requested") -> dict:
@@ -71,25 +105,47 @@ class ProviderActor:
             )
         return ok(status="offline")
 
-    async def reserve(self, order_id: int) -> dict:
-        """An order wants this provider: yes while online, verified and under capacity."""
+    async def reserve(self, order_id: int, slot: dict | None = None) -> dict:
+        """An order wants this provider: yes while online, approved and with room then.
+        `slot`: {start (epoch s or None), durationS, lat, lng, leadS} of the order."""
         if order_id in self.current:
             return ok()
         if not self.verified:
             return fail(409, "not_verified", "this provider is not approved")
         if not self.online:
             return fail(409, "provider_offline", "this provider is offline")
-        if len(self.current) >= self.capacity:
+        slot = slot or {}
+        if self.load(slot.get("leadS", DEFAULT_LEAD_S)) >= self.capacity:
             return fail(409, "at_capacity", f"this provider already has {self.capacity} order(s)")
-        self.current.add(order_id)
+        self.current[order_id] = Slot(
+            order_id,
+            slot.get("start"),
+            slot.get("durationS", 3600.0),
+            slot.get("lat", self.lat or 0.0),
+            slot.get("lng", self.lng or 0.0),
+        )
+        self.record["accepted"] += 1
+        self.record["misses"] = 0
         await self._sync()
         return ok()
 
     async def release(self, order_id: int) -> dict:
-        if order_id in self.current:
-            self.current.discard(order_id)
+        if self.current.pop(order_id, None) is not None:
+            if not self.current:
+                self.record["idleSince"] = time.time()
             await self._sync()
         return ok()
+
+    async def missed(self, order_id: int, why: str, after: int, rest_s: float) -> dict:
+        """A personal offer this provider declined or let time out; `after` in a row earn a
+        cool-down of `rest_s` (the order's policy says how many and how long)."""
+        self.record["declined" if why == "declined" else "timedOut"] += 1
+        self.record["misses"] += 1
+        if after and self.record["misses"] >= after:
+            self.record["cooldownUntil"] = time.time() + rest_s
+            self.record["misses"] = 0
+        await self._sync()
+        return ok(cooldownUntil=self.record["cooldownUntil"])
 
     async def revoke(self) -> dict:
         self.verified = False
@@ -98,13 +154,17 @@ class ProviderActor:
     async def where(self) -> dict:
         return {"lat": self.lat, "lng": self.lng, "online": self.online}
 
-    async def _sync(self) -> None:
-        """Make Redis GEO and MySQL agree with this actor's availability."""
+    async def _sync(self, fix: bool = False) -> None:
+        """Make Redis (GEO sets, the card) and MySQL agree with this actor."""
+        keys = self.env.keys
         pipe = self.env.redis.pipeline(transaction=False)
-        if self.available and self.lat is not None:
-            geo.place(pipe, self.env.keys, self.skills, self.id, self.lat, self.lng)
+        if self.listed and self.lat is not None:
+            geo.place(pipe, keys, self.skills, self.id, self.lat, self.lng)
         else:
-            geo.remove(pipe, self.env.keys, self.skills, self.id)
+            geo.remove(pipe, keys, self.skills, self.id)
+        pipe.hset(keys.cards(), str(self.id), orjson.dumps(self.card()))
+        if fix:
+            pipe.hset(keys.fixes(), str(self.id), time.time())
         await pipe.execute()
         await provider_rows.save_presence(
             self.env.db, self.id, self.work_status, self.lat, self.lng
@@ -124,15 +184,26 @@ class ProviderActor:
         if fix is None:
             return False
         self.lat, self.lng, self.location_at = fix["lat"], fix["lng"], fix["at"]
-        return self.available
+        return self.listed
 
 
 async def load(env: Env, provider_id: int) -> ProviderActor | None:
-    """The provider's actor from its row and the orders it is on, or None."""
+    """The provider's actor from its row, the orders it is on and its card, or None."""
     row = await provider_rows.load(env.db, provider_id)
     if row is None:
         return None
-    return ProviderActor(env, row, await env.orders.held_by(provider_id, ASSIGNED))
+    slots = [
+        Slot(
+            r["id"],
+            epoch(r["scheduled_at"]),
+            r["duration_min"] * 60.0,
+            r["lat"],
+            r["lng"],
+        )
+        for r in await env.dispatch.slots_of(provider_id, ASSIGNED)
+    ]
+    card = await env.redis.hget(env.keys.cards(), str(provider_id))
+    return ProviderActor(env, row, slots, orjson.loads(card) if card else None)
 
 
 # The messages a provider actor takes (from the hub or from an order), and nothing else.
@@ -141,6 +212,7 @@ MESSAGES = {
     "go_offline": ProviderActor.go_offline,
     "reserve": ProviderActor.reserve,
     "release": ProviderActor.release,
+    "missed": ProviderActor.missed,
     "revoke": ProviderActor.revoke,
     "where": ProviderActor.where,
 }

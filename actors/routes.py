@@ -45,11 +45,29 @@ class ProviderRoute:
     def __init__(self, host):
         self._host = host
 
-    async def reserve(self, provider_id: int, order_id: int) -> dict:
-        return await self._host.provider_call(provider_id, "reserve", order_id)
+    async def reserve(self, provider_id: int, order_id: int, slot: dict | None = None) -> dict:
+        return await self._host.provider_call(provider_id, "reserve", order_id, slot)
+
+    async def missed(
+        self, provider_id: int, order_id: int, why: str, after: int, rest_s: float
+    ) -> dict:
+        return await self._host.provider_call(provider_id, "missed", order_id, why, after, rest_s)
 
     async def release(self, provider_id: int, order_id: int) -> dict:
         return await self._host.provider_call(provider_id, "release", order_id)
 
     async def where(self, provider_id: int) -> dict:
         return await self._host.provider_call(provider_id, "where")
+
+
+class WindowRoute:
+    """An order joining its area's batch matching window (actors.env.WindowMessages)."""
+
+    def __init__(self, host):
+        self._host = host
+
+    async def join(self, area_id: int, order_id: int, hits: list, window_s: float) -> dict:
+        gone = fail(503, "unavailable", "the window's host is not running")
+        return await self._host.entity_call(
+            "window", area_id, "window_join", gone, order_id, hits, window_s
+        )

@@ -14,9 +14,11 @@ failed guard → its own 409.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
+from actors.dispatch.plan import dumps, offered_to, state_of
 from actors.results import fail, not_found
 
 CUSTOMER, PROVIDER, SYSTEM = "customer", "provider", "system"
@@ -71,6 +73,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("arrived", "start"): _r("in_progress", PROVIDER, guards=("no_open_quote",)),
     ("arrived", "cancel"): CANCEL,
     ("in_progress", "complete"): _r("completed", PROVIDER),
+    # dispatch (CONTRACT §10): each step of the chain, an assignment when it gets there, and
+    # a scheduled order's reminder and no-show
+    ("pending", "dispatch"): _r("pending", SYSTEM),
+    ("pending", "auto_assign"): _r("accepted", SYSTEM),
+    ("accepted", "slot_reminder"): _r("accepted", SYSTEM),
+    ("accepted", "no_show"): _r("pending", SYSTEM),
 }
 
 # paymentStatus follows the order's payments (CONTRACT §6): moves made by the system in any
@@ -112,12 +120,12 @@ class Guard(NamedTuple):
 
 GUARDS: dict[str, Guard] = {
     "open_to_grab": Guard(
-        lambda o, pid: o["dispatch_mode"] == "grab",
+        lambda o, pid: o["dispatch_mode"] == "grab" and state_of(o).stage in ("", "grab"),
         "not_grabbable",
-        "this order is dispatched, not open to grab",
+        "this order is not open to grab (it is dispatched, or its grab window closed)",
     ),
     "holds_offer": Guard(
-        lambda o, pid: pid is not None and o["offered_provider_id"] == pid,
+        lambda o, pid: pid is not None and pid in offered_to(o),
         "not_offered",
         "this order is not offered to you to accept or decline",
     ),
@@ -136,9 +144,9 @@ GUARDS: dict[str, Guard] = {
 
 def is_party(order: dict, actor: dict, action: str, crowd: set[int]) -> bool:
     """Staff and the system see every order; a customer their own. A provider is a party
-    while holding it; while it is pending, when holding its one offer (direct, auto,
-    assigned) or in the crowd a grab offer went to; and for a grab, a crowd member always
-    (a loser hears why it lost). Anyone else gets a 404."""
+    while holding it; while it is pending, when holding a personal offer of it (direct,
+    assigned, or in the current batch) or in the crowd a grab offer went to; and for a grab,
+    a crowd member always (a loser hears why it lost). Anyone else gets a 404."""
     role = actor["role"]
     if role in STAFF or role == SYSTEM:
         return True
@@ -149,7 +157,7 @@ def is_party(order: dict, actor: dict, action: str, crowd: set[int]) -> bool:
         return False
     if pid == order["provider_id"]:
         return True
-    if order["status"] == "pending" and pid == order["offered_provider_id"]:
+    if order["status"] == "pending" and pid in offered_to(order):
         return True
     return pid in crowd and (order["status"] == "pending" or action == "grab")
 
@@ -181,15 +189,29 @@ def _final(o: dict) -> int:
     return o["quoted_amount"] or o["estimated_amount"]
 
 
+def _taken_by(o: dict, pid: int) -> dict:
+    """The winner holds the order; nobody holds an offer of it any more."""
+    done = replace(state_of(o), offered=())
+    return {"provider_id": pid, "offered_provider_id": None, "dispatch": dumps(done)}
+
+
+def _refused(o: dict, a: dict) -> dict:
+    """The one offer (direct, assigned) or this provider's place in the batch is given up."""
+    pid = a.get("providerId")
+    if pid is not None and pid != o["offered_provider_id"]:
+        return {"dispatch": dumps(state_of(o).without_offer(pid))}
+    return {"offered_provider_id": None}
+
+
 _TAKE = Effect(
     stamp="accepted_at",
-    writes=lambda o, a, x: {"provider_id": a["providerId"], "offered_provider_id": None},
+    writes=lambda o, a, x: _taken_by(o, a["providerId"]),
     detail=lambda o, a, x: {"providerId": a["providerId"]},
-    then=("stop_dispatch", "withdraw_taken"),
+    then=("stop_dispatch", "withdraw_taken", "watch_slot"),
 )
 _REFUSE_OFFER = Effect(
-    writes=lambda o, a, x: {"offered_provider_id": None},
-    detail=lambda o, a, x: {"providerId": o["offered_provider_id"]},
+    writes=lambda o, a, x: _refused(o, a),
+    detail=lambda o, a, x: {"providerId": a.get("providerId") or o["offered_provider_id"]},
     then=("withdraw_declined", "dispatch_next"),
 )
 _HAND_BACK = Effect(
@@ -211,11 +233,33 @@ EFFECTS: dict[str | tuple[str, str], Effect] = {
     ("departed", "decline"): _HAND_BACK,
     "offer_timeout": _REFUSE_OFFER,
     "assign": Effect(
-        writes=lambda o, a, x: {"offered_provider_id": x["providerId"]},
+        writes=lambda o, a, x: {
+            "offered_provider_id": x["providerId"],
+            "dispatch": dumps(replace(state_of(o), offered=(), pinned=False)),
+        },
         detail=lambda o, a, x: {"providerId": x["providerId"]},
         then=("offer_assigned",),
     ),
     "expire": Effect(then=("end",)),
+    "dispatch": Effect(
+        writes=lambda o, a, x: {"dispatch": x["state"], "offered_provider_id": None},
+        detail=lambda o, a, x: x["detail"],
+    ),
+    "auto_assign": Effect(
+        stamp="accepted_at",
+        writes=lambda o, a, x: _taken_by(o, x["providerId"]),
+        detail=lambda o, a, x: {"providerId": x["providerId"], "assigned": "auto"},
+        then=("stop_dispatch", "withdraw_taken", "watch_slot"),
+    ),
+    "slot_reminder": Effect(
+        writes=lambda o, a, x: {"dispatch": dumps(replace(state_of(o), reminded=True))},
+        detail=lambda o, a, x: {"providerId": o["provider_id"], "minutes": x["minutes"]},
+    ),
+    "no_show": Effect(
+        writes=lambda o, a, x: {"provider_id": None, "accepted_at": None},
+        detail=lambda o, a, x: {"providerId": o["provider_id"], "reason": "no_show"},
+        then=("release_provider", "dispatch_again"),
+    ),
     "depart": Effect(stamp="departed_at"),
     "arrive": Effect(stamp="arrived_at"),
     "quote": Effect(

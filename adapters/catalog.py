@@ -15,7 +15,15 @@ import pymysql
 from adapters.mysql import Database, MysqlDsn
 
 # What a PATCH may change. Column names go into the SQL text, so only these are accepted.
-SERVICE_COLUMNS = ("category", "name", "description", "base_price", "duration_min", "active")
+SERVICE_COLUMNS = (
+    "category",
+    "name",
+    "description",
+    "base_price",
+    "duration_min",
+    "dispatch_lead_min",
+    "active",
+)
 AREA_COLUMNS = (
     "name",
     "city",

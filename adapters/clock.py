@@ -19,3 +19,10 @@ def iso(dt: datetime | None) -> str | None:
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt.isoformat(timespec="milliseconds") + "Z"
+
+
+def epoch(dt: datetime | None) -> float | None:
+    """Epoch seconds of a naive-UTC column value (None stays None)."""
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()

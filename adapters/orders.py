@@ -159,15 +159,6 @@ class OrderStore:
         )
         return [r["id"] for r in rows]
 
-    async def held_by(self, provider_id: int, statuses: tuple[str, ...]) -> list[int]:
-        """The provider's orders in these statuses."""
-        rows = await self.db.fetch_all(
-            f"SELECT id FROM orders WHERE provider_id = %s AND status IN"
-            f" ({', '.join(['%s'] * len(statuses))})",
-            (provider_id, *statuses),
-        )
-        return [r["id"] for r in rows]
-
     async def timeline(self, order_id: int) -> list[dict]:
         rows = await self.db.fetch_all(
             "SELECT * FROM order_events WHERE order_id = %s ORDER BY seq", (order_id,)

@@ -34,8 +34,20 @@ class Keys:
         return cls(MysqlDsn.parse(mysql_url).database)
 
     def skill(self, service_id: int) -> str:
-        """GEO set of the available providers offering a service."""
+        """GEO set of the online (approved) providers offering a service."""
         return f"{self.ns}:geo:svc:{service_id}"
+
+    def cards(self) -> str:
+        """Hash providerId → the provider's dispatch card (JSON: state, load, stats)."""
+        return f"{self.ns}:cards"
+
+    def dispatch_version(self) -> str:
+        """Counter bumped whenever areas or dispatch policies change (hosts re-read them)."""
+        return f"{self.ns}:dispatch-version"
+
+    def fixes(self) -> str:
+        """Hash providerId → epoch seconds of the provider's last location fix."""
+        return f"{self.ns}:fixes"
 
     def offers(self, provider_id: int) -> str:
         """Hash orderId → offer payload: the offers open to a provider."""

@@ -34,6 +34,7 @@ from hub.routes import (
     auth,
     catalog,
     complaints,
+    dispatch,
     earnings,
     health,
     hosts,
@@ -59,6 +60,7 @@ ROUTERS = [
     complaints.router,
     earnings.router,
     reconciliation.router,
+    dispatch.router,
 ]
 
 
@@ -70,6 +72,7 @@ def endpoints():
 class Limits:
     login_per_min: int
     orders_per_min: int
+    grabs_per_min: int  # per provider (the grab hall's fairness)
 
 
 class Hub:
@@ -88,6 +91,7 @@ class Hub:
         self.limits = Limits(
             int(os.environ.get("HUB_LOGIN_PER_MIN", 600)),
             int(os.environ.get("HUB_ORDERS_PER_MIN", 60)),
+            int(os.environ.get("HUB_GRABS_PER_MIN", 60)),
         )
         self._provider_ids: dict[int, int] = {}
         self._areas: list[dict] | None = None

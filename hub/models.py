@@ -87,6 +87,9 @@ class ServicePatch(In):
     description: Annotated[str, Field(max_length=500)] | None = None
     base_price: Fen | None = None
     duration_min: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    dispatch_lead_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = Field(
+        None, description="scheduled orders: dispatch starts this long before the slot"
+    )
     active: StrictBool | None = None
 
 
@@ -97,6 +100,7 @@ class ServiceOut(Out):
     description: str
     base_price: int
     duration_min: int
+    dispatch_lead_min: int = 60
     active: bool = True
 
 

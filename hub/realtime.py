@@ -18,7 +18,7 @@ from hub.auth import Principal
 from hub.errors import ApiError, Forbidden, Invalid, ack_error
 from hub.models import In, Lat, Lng
 from hub.router import validation_message
-from hub.routes.orders import actor_of, raise_for, visible_order
+from hub.routes.orders import actor_of, grab_allowed, raise_for, visible_order
 
 log = logging.getLogger("orderhub.realtime")
 
@@ -165,6 +165,7 @@ class Realtime:
         self._provider(session)
         ref = _parse(OrderRef, data)
         actor = await actor_of(self.hub, session["me"])
+        await grab_allowed(self.hub, actor["providerId"])
         answer = raise_for(await self.hub.actors.order_command(ref.order_id, "grab", actor))
         return {"ok": True, "order": answer["order"]}
 

@@ -230,7 +230,15 @@ class World:
         box += [[lat + half, lng + half], [lat + half, lng - half]]
         body = {"name": f"t-{uuid.uuid4().hex[:8]}", "city": "海口", "centerLat": lat}
         body.update(centerLng=lng, boundary=box, **extra)
-        return await (await self.admin()).ok("POST", "/api/admin/areas", body, status=201)
+        await self.ensure_catalog()
+        area = await (await self.admin()).ok("POST", "/api/admin/areas", body, status=201)
+        self.areas.append(area)  # providers made from now on serve it too
+        return area
+
+    async def policy(self, area_id: int, service_id: int = 0, **config) -> dict:
+        """A dispatch policy override (CONTRACT §10) for the area (and service)."""
+        body = {"areaId": area_id, "serviceId": service_id, "config": config}
+        return await (await self.admin()).ok("PUT", "/api/admin/dispatch/policies", body)
 
     async def customer(self, name: str | None = None) -> User:
         return await self.login(name or f"c-{uuid.uuid4().hex[:10]}", "customer")

@@ -44,10 +44,12 @@ async def test_direct_order_offers_to_that_provider_who_accepts(world):
 
 
 async def test_auto_offers_nearest_first_then_the_next_on_decline(world):
+    """One by one (batches of one): the nearest first, the next on a decline."""
     customer = await world.customer()
+    area = await world.area(20.5, 110.5)
+    await world.policy(area["id"], batch_size=1, strategy="nearest")
     near, near_sock = await _online(world, 20.50, 110.50)
     far, far_sock = await _online(world, 20.51, 110.50)
-    await world.area(20.5, 110.5)
     order = await world.order(customer, lat=20.501, lng=110.5, dispatchMode="auto")
     await near_sock.wait_for("order.offer", orderId=order["id"])
     await _marker_offer(world, customer, far_sock, lat=20.501, lng=110.5)
@@ -57,7 +59,8 @@ async def test_auto_offers_nearest_first_then_the_next_on_decline(world):
     accepted = await far.api.ok("POST", f"/api/orders/{order['id']}/accept")
     assert accepted["providerId"] == far.provider_id
     timeline = await customer.api.ok("GET", f"/api/orders/{order['id']}/timeline")
-    assert [i["detail"]["action"] for i in timeline["items"]] == ["create", "decline", "accept"]
+    steps = [i["detail"]["action"] for i in timeline["items"]]
+    assert steps == ["create", "dispatch", "decline", "dispatch", "accept"]
     await customer.api.ok("POST", f"/api/orders/{order['id']}/cancel", {"reason": "done"})
     await _offline(near_sock, far_sock)
 

@@ -48,14 +48,16 @@ async def test_a_handed_back_grab_order_is_offered_again_to_the_others(world):
     assert len(first_sock.of("order.offer", orderId=oid)) == offers_before
     timeline = await customer.api.ok("GET", f"/api/orders/{oid}/timeline")
     actions = [(e["detail"]["action"], e["status"]) for e in timeline["items"]]
-    assert actions == [
+    assert actions == [  # each grab window opens with a dispatch step (CONTRACT §10)
         ("create", "pending"),
+        ("dispatch", "pending"),
         ("grab", "accepted"),
         ("depart", "departed"),
         ("decline", "pending"),
+        ("dispatch", "pending"),
         ("grab", "accepted"),
     ]
-    assert timeline["items"][3]["detail"] == {
+    assert timeline["items"][4]["detail"] == {
         "action": "decline",
         "providerId": first.provider_id,
         "reason": "车坏了",

@@ -14,14 +14,16 @@ async def test_full_lifecycle_with_watcher(world):
         assert (await sock.call("provider.online", {"lat": 20.031, "lng": 110.301}))["ok"]
     order = await world.order(customer)
     oid = order["id"]
-    assert order["status"] == "pending" and order["seq"] == 1
+    # seq 1 is its creation, seq 2 the grab window opening (CONTRACT §10: a dispatch step)
+    assert order["status"] == "pending" and order["seq"] == 2
     assert order["contactPhone"] == "138****8000"
 
     watcher = await world.socket(customer)
     ack = await watcher.call("order.watch", {"orderId": oid, "afterSeq": 0})
-    assert ack["ok"] and [e["seq"] for e in ack["missed"]] == [1]
+    assert ack["ok"] and [e["seq"] for e in ack["missed"]] == [1, 2]
 
     offer = await psock.wait_for("order.offer", orderId=oid)
+    await osock.wait_for("order.offer", orderId=oid)  # each hears it after a reveal delay
     assert offer["distanceM"] < 1000 and offer["price"] == order["price"]["estimated"]
     grabbed = await psock.call("order.grab", {"orderId": oid})
     assert grabbed["ok"] and grabbed["order"]["providerId"] == provider.provider_id
@@ -52,7 +54,7 @@ async def test_full_lifecycle_with_watcher(world):
 
     last = await watcher.wait_for("order.status", orderId=oid, status="completed")
     seqs = [d["seq"] for d in watcher.of("order.status", orderId=oid)]
-    assert seqs == list(range(2, last["seq"] + 1)), seqs
+    assert seqs == list(range(3, last["seq"] + 1)), seqs
     statuses = [d["status"] for d in watcher.of("order.status", orderId=oid)]
     assert statuses == ["accepted", "departed", "arrived", "arrived", "in_progress", "completed"]
     timeline = await customer.api.ok("GET", f"/api/orders/{oid}/timeline")

@@ -70,6 +70,17 @@ ALLOWED = {
 PAY = ("payment_opened", "paid", "payment_failed", "payment_closed")
 PAYMENT_MOVES = (*PAY, "refund_requested", "refunded", "refund_failed")
 ALLOWED.update({(s, a): (s, {"system"}) for s in STATUSES for a in PAYMENT_MOVES})
+# CONTRACT §10: the dispatch chain's steps, its assignment, a scheduled order's reminder and
+# no-show (the system's moves; each an order event).
+DISPATCH_MOVES = ("dispatch", "auto_assign", "slot_reminder", "no_show")
+ALLOWED.update(
+    {
+        ("pending", "dispatch"): ("pending", {"system"}),
+        ("pending", "auto_assign"): ("accepted", {"system"}),
+        ("accepted", "slot_reminder"): ("accepted", {"system"}),
+        ("accepted", "no_show"): ("pending", {"system"}),
+    }
+)
 # Which kind of caller may ever make each action (else 403, whatever the status).
 MAY_EVER = {
     "grab": PROVIDERS,
@@ -85,7 +96,7 @@ MAY_EVER = {
     "assign": STAFF,
     "offer_timeout": {"system"},
     "expire": {"system"},
-    **{action: {"system"} for action in PAYMENT_MOVES},
+    **{action: {"system"} for action in (*PAYMENT_MOVES, *DISPATCH_MOVES)},
 }
 ACTIONS = sorted(MAY_EVER)
 ARGS = {
@@ -93,6 +104,9 @@ ARGS = {
     "assign": {"providerId": HOLDER},
     "cancel": {"reason": "x"},
     **{a: {"paymentStatus": "paid", "detail": {"paymentId": 3}} for a in PAYMENT_MOVES},
+    "dispatch": {"state": "{}", "detail": {"stage": "batches"}},
+    "auto_assign": {"providerId": HOLDER},
+    "slot_reminder": {"minutes": 30},
 }
 
 
@@ -164,7 +178,8 @@ def test_every_row(status, action, caller):
 def test_the_table_is_the_contract():
     """Nothing allowed that the contract does not list, and every action is named."""
     assert {k: v.to for k, v in TABLE.items()} == {k: v[0] for k, v in ALLOWED.items()}
-    assert CLIENT_ACTIONS == set(ACTIONS) - {"offer_timeout", "expire", *PAYMENT_MOVES}
+    system_only = {"offer_timeout", "expire", *PAYMENT_MOVES, *DISPATCH_MOVES}
+    assert CLIENT_ACTIONS == set(ACTIONS) - system_only
     assert set(STATUSES) == set(LIVE) | TERMINAL and not set(LIVE) & TERMINAL
 
 
@@ -208,13 +223,14 @@ def test_grab_refusals_say_why():
 
 def test_effects_write_what_the_action_means():
     grab = decide(order("pending", "grab"), CALLERS["crowd"], "grab", {}, {CROWD}, NOW)
+    assert grab.changes.pop("dispatch")  # the chain's state, with no offer left out
     assert grab.changes == {
         "status": "accepted",
         "accepted_at": NOW,
         "provider_id": CROWD,
         "offered_provider_id": None,
     }
-    assert grab.then == ("stop_dispatch", "withdraw_taken")
+    assert grab.then == ("stop_dispatch", "withdraw_taken", "watch_slot")
     back = decide(order("departed", "decline"), CALLERS["assignee"], "decline", {}, set(), NOW)
     assert back.changes["provider_id"] is None and back.detail["providerId"] == ASSIGNEE
     assert back.then == ("release_provider", "dispatch_again")
@@ -273,3 +289,22 @@ def test_refusals_are_plain_dicts():
     """Answers cross Ray: plain dicts in the CONTRACT §2 shape."""
     refused = decide(order("completed", "cancel"), CALLERS["customer"], "cancel", {}, set(), NOW)
     assert set(refused) == set(ok()) | {"status", "error"}
+
+
+def test_a_batch_offer_is_held_by_each_provider_in_the_batch():
+    """CONTRACT §10: batches offer to K providers at once; each may accept or decline, and a
+    grab order whose grab window closed is no longer open to grab."""
+    batch = '{"stage": "batches", "batch": 1, "offered": [8, 9], "tried": [8, 9]}'
+    row = {**order("pending", "accept"), "offered_provider_id": None, "dispatch": batch}
+    row["dispatch_mode"] = "auto"
+    took = decide(row, CALLERS["crowd"], "accept", {}, set(), NOW)
+    assert took.to == "accepted" and took.changes["provider_id"] == CROWD
+    assert '"offered":[]' in took.changes["dispatch"]
+    said_no = decide(row, CALLERS["holder"], "decline", {}, set(), NOW)
+    assert said_no.to == "pending" and '"offered":[9]' in said_no.changes["dispatch"]
+    assert said_no.detail == {"providerId": HOLDER}
+    outsider = decide(row, CALLERS["stranger"], "accept", {}, set(), NOW)
+    assert outsider["status"] == 404
+    closed = {**order("pending", "grab"), "dispatch": '{"stage": "batches"}'}
+    late = decide(closed, CALLERS["crowd"], "grab", {}, {CROWD}, NOW)
+    assert (late["status"], late["error"]["code"]) == (409, "not_grabbable")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import orjson
+
 from actors.dispatch.filters import Candidate
 from actors.dispatch.policy import Policy
 from actors.dispatch.scoring import Scored
@@ -29,6 +31,7 @@ class State:
     tried: tuple[int, ...] = ()  # providers offered before (they are not offered again)
     until: float = 0.0  # epoch seconds: when this stage or batch ends
     pinned: bool = False  # the chain ran out: staff must act
+    reminded: bool = False  # a scheduled order's provider was reminded of the slot
 
     def to_json(self) -> dict:
         return {
@@ -39,6 +42,7 @@ class State:
             "tried": list(self.tried),
             "until": self.until,
             "pinned": self.pinned,
+            "reminded": self.reminded,
         }
 
     @classmethod
@@ -53,6 +57,7 @@ class State:
             tried=tuple(data.get("tried", ())),
             until=float(data.get("until", 0.0)),
             pinned=bool(data.get("pinned", False)),
+            reminded=bool(data.get("reminded", False)),
         )
 
     def without_offer(self, provider_id: int) -> State:
@@ -126,3 +131,24 @@ def explain(
         ],
         "excludedCount": len(excluded),
     }
+
+
+def state_of(order: dict) -> State:
+    """The dispatch state on an order row (a JSON string as read from MySQL, or a dict)."""
+    raw = order.get("dispatch")
+    if isinstance(raw, str | bytes):
+        raw = orjson.loads(raw)
+    return State.from_json(raw)
+
+
+def dumps(state: State) -> str:
+    """The column value of a state."""
+    return orjson.dumps(state.to_json()).decode()
+
+
+def offered_to(order: dict) -> set[int]:
+    """Every provider holding a personal offer of this order now (batch, direct, assigned)."""
+    held = set(state_of(order).offered)
+    if order.get("offered_provider_id"):
+        held.add(order["offered_provider_id"])
+    return held

@@ -50,7 +50,9 @@ class Policy:
     cooldown_after: int = 3  # this many declines or time-outs in a row ...
     cooldown_s: float = 300.0  # ... rest the provider this long
     max_open_offers: int = 20  # a provider never holds more offers than this
-    grab_per_min: int = 30  # grabs a provider may send per minute
+    # grabs a provider may send per minute: the simulation models it; the hub enforces the
+    # deployment-wide HUB_GRABS_PER_MIN (the grab reaches the hub before its order is known)
+    grab_per_min: int = 60
     reveal_ms: float = 300.0  # grab offers reach each provider after a random delay ≤ this
     # scheduled orders
     remind_before_min: float = 30.0

@@ -10,6 +10,12 @@ from hub.errors import Invalid, NotFound, duplicate_is_conflict
 from hub.models import AreaIn, AreaOut, AreaPatch, ServiceIn, ServiceOut, ServicePatch
 from hub.router import Call, Router
 
+
+async def dispatch_changed(hub) -> None:
+    """Areas and dispatch policies changed: every host reads them again on its next step."""
+    await hub.redis.incr(hub.keys.dispatch_version())
+
+
 router = Router("catalog")
 ADMIN = ("admin",)
 
@@ -22,6 +28,7 @@ def service_json(row: dict) -> dict:
         "description": row["description"],
         "basePrice": row["base_price"],
         "durationMin": row["duration_min"],
+        "dispatchLeadMin": row["dispatch_lead_min"],
         "active": bool(row["active"]),
     }
 
@@ -82,6 +89,7 @@ async def update_service(call: Call):
     with duplicate_is_conflict("the new name is taken", "duplicate_name"):
         await catalog.update_service(call.hub.db, sid, changes)
     await audit(call, "service.update", "service", sid, changes)
+    await dispatch_changed(call.hub)
     return await _service(call, sid)
 
 
@@ -94,6 +102,7 @@ async def create_area(call: Call):
             call.hub.db, b.name, b.city, b.center_lat, b.center_lng, b.boundary, b.deposit_amount
         )
     await audit(call, "area.create", "area", aid, b.model_dump(mode="json"))
+    await dispatch_changed(call.hub)
     return await _area(call, aid)
 
 
@@ -106,6 +115,7 @@ async def update_area(call: Call):
     with duplicate_is_conflict("the new name is taken", "duplicate_name"):
         await catalog.update_area(call.hub.db, aid, changes)
     await audit(call, "area.update", "area", aid, changes)
+    await dispatch_changed(call.hub)
     return await _area(call, aid)
 
 

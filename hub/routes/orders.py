@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import orjson
 
+from actors.dispatch.plan import offered_to
 from actors.transitions import CLIENT_ACTIONS, roles_for
 from adapters import catalog, providers
 from adapters.clock import utcnow
@@ -49,7 +50,7 @@ async def visible_order(hub, me: Principal, order_id: int) -> dict:
         return row
     if me.role == "provider":
         pid = await hub.provider_id(me.user_id)
-        if pid is not None and pid in (row["provider_id"], row["offered_provider_id"]):
+        if pid is not None and (pid == row["provider_id"] or pid in offered_to(row)):
             return row
     raise NotFound("no such order")
 
@@ -107,7 +108,7 @@ async def create_order(call: Call):
         "images": orjson.dumps(b.images).decode(),
         "scheduled_at": b.scheduled_at.replace(tzinfo=None) if b.scheduled_at else None,
         "estimated_amount": service["base_price"],
-        "expires_at": now + timedelta(seconds=hub.settings.order_expiry_s),
+        "expires_at": _expiry(now, hub.settings.order_expiry_s, b.scheduled_at),
         "created_at": now,
     }
     created = {
@@ -126,6 +127,20 @@ async def create_order(call: Call):
     # order up within seconds; the customer still gets the order it placed.
     await hub.actors.order_activate(order_id)
     return order_json(await hub.orders.load(order_id))
+
+
+def _expiry(now, expiry_s: float, scheduled_at) -> object:
+    """Untaken, an order expires after HUB_ORDER_EXPIRY_S; a scheduled one not before its
+    slot (its dispatch starts a lead time before it)."""
+    expires = now + timedelta(seconds=expiry_s)
+    if scheduled_at is not None:
+        expires = max(expires, scheduled_at.replace(tzinfo=None))
+    return expires
+
+
+async def grab_allowed(hub, provider_id: int) -> None:
+    """At most HUB_GRABS_PER_MIN grabs a minute per provider (REST and socket alike)."""
+    await hub.limiter.hit(f"grab:{provider_id}", hub.limits.grabs_per_min)
 
 
 async def _order_for_key(hub, user_id: int, key: str) -> dict | None:
@@ -194,6 +209,8 @@ def _action_handler(action: str):
         actor = await actor_of(hub, call.me)
         if call.me.role == "provider" and actor.get("providerId") is None:
             raise Forbidden("apply as a provider first", "not_a_provider")
+        if action == "grab":
+            await grab_allowed(hub, actor["providerId"])
         args = call.body.model_dump(by_alias=True) if call.body is not None else {}
         answer = raise_for(await hub.actors.order_command(call.path["id"], action, actor, args))
         return answer["order"]
