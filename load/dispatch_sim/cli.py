@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(GROUPS),
         help="scenario groups: auto (per strategy, and without the cool-down), grab (the "
         "grab hall with each fairness setting off in turn), race (everyone taps within a "
-        "second, with and without the reveal delay), window (2 s matching window, optimal "
+        "second; reveal delay ≤ 300 ms, ≤ 1 s, none), window (2 s matching window, optimal "
         "and greedy)",
     )
     p.add_argument(

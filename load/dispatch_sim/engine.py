@@ -4,8 +4,11 @@ clock, a heap of (time, seq, handler, args); no sleeps, no asyncio.
 Each order runs its mode's chain (plan.first_stage / plan.next_stage of the policy):
 
 - grab: the grab hall (grab.py); nobody grabs within grab_window_s → the next stage;
-- batches: filters.screen + scoring.rank of the providers within max_radius_m, then
-  plan.plan_batch picks up to batch_size not tried before; they get personal offers for
+- batches: filters.screen + scoring.rank of the providers near the order, then
+  plan.plan_batch picks up to batch_size not tried before (the candidates are fetched within
+  the batch radius first and again within the next one only when that one does not fill
+  the batch: the same choice as fetching all within max_radius_m, since a candidate's score
+  does not depend on the others, for a fraction of the work); they get personal offers for
   batch_s. The first "yes" wins; when all said no the next batch goes at once; at batch_s
   the silent ones time out (a miss, like a decline: cooldown_after in a row rest them
   cooldown_s). An empty batch waits batch_s too (someone may come free). max_batches, then
@@ -178,8 +181,14 @@ class Sim:
         if not plan.batches_left(o.state, self.policy):
             self.enter(o, plan.next_stage(self.mode, "batches", self.policy))
             return
-        ranked = self.ranked(o, self.policy.max_radius_m)
-        radius, chosen = plan.plan_batch(ranked, o.state, self.policy)
+        radii = [r for r in self.policy.radii() if r >= o.state.radius_m] or [
+            self.policy.max_radius_m
+        ]
+        for reach in radii:  # the geo query grows with the batch radius, as plan_batch does
+            ranked = self.ranked(o, reach)
+            radius, chosen = plan.plan_batch(ranked, o.state, self.policy)
+            if len(chosen) == self.policy.batch_size:
+                break
         self.send(o, chosen, radius)
 
     def send(self, o: Run, chosen: list[Scored], radius: float) -> None:

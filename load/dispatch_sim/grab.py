@@ -5,7 +5,8 @@ grab_window_s. The first grab to reach the hub wins.
 Timing of one provider: the offer reaches the phone after a random reveal delay (0 ..
 reveal_ms, drawn per offer: the fairness setting) plus the phone's one-way latency; the
 provider decides at once whether the job is worth it (the same distance-based chance as a
-personal offer) and taps after a reaction time; the grab reaches the hub one latency later.
+personal offer) and taps after a reaction time (people: ~2.5 s, a few quick ones 0.3–0.8 s;
+in a race scenario everyone 0.25–0.8 s); the grab reaches the hub one latency later.
 At the hub: the grab rate limit (grab_per_min in any 60 s), then whether the order is still
 in the hall, then the provider's capacity.
 """
@@ -13,6 +14,7 @@ in the hall, then the provider's capacity.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -27,6 +29,7 @@ ROUND_S = 60.0  # HUB_OFFER_TTL_S: the grab offer goes again to newly eligible p
 class GrabHall:
     def __init__(self, sim: Sim):
         self.sim = sim
+        self.attempts: Counter[int] = Counter()  # grabs sent per provider (counted orders)
 
     def open(self, o: Run) -> None:
         sim = self.sim
@@ -72,6 +75,8 @@ class GrabHall:
     def _grab(self, o: Run, step: int, i: int, metres: float) -> None:
         sim, fleet = self.sim, self.sim.fleet
         sim.counts["grabs sent"] += 1
+        if o.t >= sim.world.warmup_s:
+            self.attempts[i] += 1
         if not fleet.may_grab(i, sim.now):
             sim.counts["grabs refused: rate limit"] += 1
         elif o.done or o.step != step:

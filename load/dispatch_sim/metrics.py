@@ -114,22 +114,32 @@ def summarize(sim: Sim) -> dict:
 
 
 def grab_fairness(sim: Sim, active: list[int]) -> dict:
-    """Who wins the grab hall: the share of grab wins going to the lowest-latency and the
-    fastest-reacting tenth of the providers (a fair hall: about 10 % each)."""
+    """Who wins the grab hall. Shares of all wins going to the lowest-latency and to the
+    fastest-reacting tenth of the providers (about 10 % if neither mattered), and how often a
+    grab sent by each tenth wins, against everyone's rate."""
     beh = sim.fleet.behaviour
     lat = np.array([beh[i].latency_s for i in active])
-    react = np.array([beh[i].react_s for i in active])
+    react_of = (lambda b: b.race_s) if sim.scenario.race else (lambda b: b.react_s)
+    react = np.array([react_of(beh[i]) for i in active])
     low_lat = {i for i, v in zip(active, lat, strict=True) if v <= np.percentile(lat, 10)}
     fast = {i for i, v in zip(active, react, strict=True) if v <= np.percentile(react, 10)}
-    wins = [o.provider for o in sim.counted() if o.how == "grab"]
-    per = Counter(wins)
+    wins = Counter(o.provider for o in sim.counted() if o.how == "grab")
+    tries = sim.grab_hall.attempts
+    n = sum(wins.values())
+
+    def share(group: set[int]) -> float | None:
+        return round(100.0 * sum(wins[i] for i in group) / n, 1) if n else None
+
+    def success(group) -> float | None:
+        sent = sum(tries[i] for i in group)
+        return round(100.0 * sum(wins[i] for i in group) / sent, 1) if sent else None
+
     return {
-        "grab_wins": len(wins),
-        "wins_lowest_latency_decile_pct": (
-            round(100.0 * sum(1 for i in wins if i in low_lat) / len(wins), 1) if wins else None
-        ),
-        "wins_fastest_reaction_decile_pct": (
-            round(100.0 * sum(1 for i in wins if i in fast) / len(wins), 1) if wins else None
-        ),
-        "grab_gini": round(gini([per.get(i, 0) for i in active]), 3),
+        "grab_wins": n,
+        "wins_lowest_latency_decile_pct": share(low_lat),
+        "wins_fastest_reaction_decile_pct": share(fast),
+        "grab_success_pct": success(tries),
+        "grab_success_lowest_latency_decile_pct": success(low_lat),
+        "grab_success_fastest_reaction_decile_pct": success(fast),
+        "grab_gini": round(gini([wins.get(i, 0) for i in active]), 3),
     }

@@ -80,7 +80,10 @@ def histogram_chart(title: str, step_m: float, counts: dict[str, list[int]]) -> 
     for name, cs in counts.items():
         total = sum(cs) or 1
         series[name] = [((k + 0.5) * step_m / 1000.0, 100.0 * c / total) for k, c in enumerate(cs)]
-    return xy_chart(title, series, x_label="pickup distance (km)", y_label="% of orders")
+    x_max = max((len(cs) for cs in counts.values()), default=1) * step_m / 1000.0
+    return xy_chart(
+        title, series, x_label="pickup distance (km)", y_label="% of orders", x_max=x_max
+    )
 
 
 def lorenz_chart(title: str, curves: dict[str, list[list[float]]]) -> str:

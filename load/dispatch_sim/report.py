@@ -70,6 +70,9 @@ def _grab_rows(results: list[dict]) -> list[dict]:
                 "grab wins": g["grab_wins"],
                 "wins to lowest-latency 10 % (%)": g["wins_lowest_latency_decile_pct"],
                 "wins to fastest-reacting 10 % (%)": g["wins_fastest_reaction_decile_pct"],
+                "grabs that win (%)": g["grab_success_pct"],
+                "… of the lowest-latency 10 % (%)": g["grab_success_lowest_latency_decile_pct"],
+                "… of the fastest-reacting 10 % (%)": g["grab_success_fastest_reaction_decile_pct"],
                 "Gini of grab wins": g["grab_gini"],
                 "grabs lost": c.get("grabs lost", 0),
                 "refused: rate limit": c.get("grabs refused: rate limit", 0),
@@ -102,6 +105,13 @@ def _window_rows(results: list[dict]) -> list[dict]:
     return rows
 
 
+def _first_of_each_group(results: list[dict]) -> list[dict]:
+    firsts: dict[str, dict] = {}
+    for r in results:
+        firsts.setdefault(r["group"], r)
+    return list(firsts.values())
+
+
 def render_html(report: dict) -> str:
     cfg, results = report["config"], list(report["scenarios"].values())
     verdict = (
@@ -129,20 +139,20 @@ def render_html(report: dict) -> str:
     for key, title, color in CHARTED:
         items = [(r["scenario"], r[key]) for r in results if r.get(key) is not None]
         parts.append(bar_chart(title, items, color=color))
-    parts.append("</div><h2>Pickup distance</h2><div class='charts'>")
+    groups = {"first of each group": _first_of_each_group(results)}
     for group in dict.fromkeys(r["group"] for r in results):
-        rs = [r for r in results if r["group"] == group]
-        step = rs[0]["pickup_histogram"]["step_m"]
+        groups[group] = [r for r in results if r["group"] == group]
+    parts.append("</div><h2>Pickup distance</h2><div class='charts'>")
+    for group, rs in groups.items():
         parts.append(
             histogram_chart(
                 f"pickup distance: {group}",
-                step,
+                rs[0]["pickup_histogram"]["step_m"],
                 {r["scenario"]: r["pickup_histogram"]["counts"] for r in rs},
             )
         )
     parts.append("</div><h2>How evenly orders spread (Lorenz curves)</h2><div class='charts'>")
-    for group in dict.fromkeys(r["group"] for r in results):
-        rs = [r for r in results if r["group"] == group]
+    for group, rs in groups.items():
         parts.append(
             lorenz_chart(
                 f"orders per provider: {group}",
@@ -156,7 +166,8 @@ def render_html(report: dict) -> str:
         parts.append(html_table(list(grab[0]), grab))
         parts.append(
             "<p class='muted'>A hall where network latency or quick fingers did not matter "
-            "would give each tenth of the providers about 10 % of the wins.</p>"
+            "would give each tenth of the providers about 10 % of the wins, and their grabs "
+            "would win as often as everyone's.</p>"
         )
     window = _window_rows(results)
     if window:

@@ -64,7 +64,8 @@ RACE = tuple(
         race=True,
     )
     for name, text, o in (
-        ("race", "reveal delay on (≤ 300 ms)", {}),
+        ("race", "the default reveal delay (≤ 300 ms)", {}),
+        ("race-reveal-1s", "a longer reveal delay (≤ 1000 ms)", {"reveal_ms": 1000}),
         ("race-no-reveal", "no reveal delay", {"reveal_ms": 0}),
     )
 )
