@@ -2,10 +2,11 @@
 in process by the hosts, at a city's worth of online providers (docs/geo-index.md).
 
 Measures location ticks (pipelined GEOADD as ``geo.place`` does, and grouped per service,
-against moves in an H3 index), nearest-provider queries (``geo.nearest``'s GEOSEARCH against
-grid_disk + haversine), and what H3 adds when an order's host is not its providers' host: a
-broadcast of every tick to every host (pickled as Ray would) or a fan-out of every query. Ray is
-not started: a Ray call is counted at RAY_CALL_MS of CPU, an earlier measurement.
+against moves in the hosts' H3 index, ``actors.h3_index.ProviderIndex``), nearest-provider
+queries (``geo.nearest``'s GEOSEARCH against the index's grid_disk + haversine), and what H3
+adds when an order's host is not its providers' host: a broadcast of every tick to every host
+(pickled as Ray would) or a fan-out of every query. Ray is not started: a Ray call is counted
+at RAY_CALL_MS of CPU, an earlier measurement.
 
 Writes only keys under "bench-geo:" in the scratch Redis db, and deletes them at the end.
 """
@@ -21,9 +22,8 @@ import random
 import sys
 import time
 
-import h3.api.basic_int as h3
-
 from actors import geo
+from actors.h3_index import ProviderIndex
 from adapters.redis import Keys, connect
 
 CENTRE = (22.54, 114.06)  # Shenzhen
@@ -146,50 +146,6 @@ async def bench_redis(args, pos, skills, moves, orders) -> list[dict]:
     return rows
 
 
-class H3Index:
-    """What a host would hold: per service, cell → provider ids; per provider, cell and point."""
-
-    def __init__(self, res: int, services: int):
-        self.res = res
-        self.cells: list[dict[int, set[int]]] = [{} for _ in range(services)]
-        self.where: dict[int, tuple[int, float, float]] = {}
-
-    def move(self, pid: int, lat: float, lng: float, skills) -> None:
-        cell = h3.latlng_to_cell(lat, lng, self.res)
-        old = self.where.get(pid)
-        if old is None or old[0] != cell:
-            for sid in skills:
-                if old is not None:
-                    self.cells[sid][old[0]].discard(pid)
-                self.cells[sid].setdefault(cell, set()).add(pid)
-        self.where[pid] = (cell, lat, lng)
-
-    def nearest(self, sid, lat, lng, radius_m, count, k) -> list[tuple[int, float]]:
-        by_cell, where, found = self.cells[sid], self.where, []
-        for cell in h3.grid_disk(h3.latlng_to_cell(lat, lng, self.res), k):
-            for pid in by_cell.get(cell, ()):
-                _, plat, plng = where[pid]
-                d = geo.distance_m(lat, lng, plat, plng)
-                if d <= radius_m:
-                    found.append((d, pid))
-        found.sort()
-        return [(pid, d) for d, pid in found[:count]]
-
-
-def rings(res: int, radius_m: float, box_km: float) -> int:
-    """Rings of grid_disk that surely cover the radius: a cell k+1 steps away has its centre at
-    least 1.5·(k+1)·edge from the origin cell's centre, and both points may sit an edge off
-    their centres; edges vary over the city, so the shortest and longest are sampled."""
-    half = box_km * 500
-    cells = {
-        h3.latlng_to_cell(*offset(*CENTRE, n, e), res)
-        for n in range(-int(half), int(half) + 1, int(half / 5))
-        for e in range(-int(half), int(half) + 1, int(half / 5))
-    }
-    edges = [h3.edge_length(d, "m") for c in cells for d in h3.origin_to_directed_edges(c)]
-    return math.ceil((radius_m + 2 * max(edges)) / (1.5 * min(edges))) - 1
-
-
 def exact(pos, skills, sid, lat, lng, radius_m, count) -> list[int]:
     found = sorted((geo.distance_m(lat, lng, *pos[pid]), pid) for pid in pos if sid in skills[pid])
     return [pid for d, pid in found if d <= radius_m][:count]
@@ -198,29 +154,31 @@ def exact(pos, skills, sid, lat, lng, radius_m, count) -> list[int]:
 def bench_h3(args, pos, skills, moves, orders) -> list[dict]:
     rows = []
     for res in args.resolutions:
-        index = H3Index(res, args.services)
+        index = ProviderIndex(res)
         for pid, (lat, lng) in pos.items():
-            index.move(pid, lat, lng, skills[pid])
+            index.place(pid, skills[pid], lat, lng)
         say(f"h3 res {res}: {len(moves)} ticks of {len(pos)} moves")
         wall, cpu, n = time.perf_counter(), time.process_time(), 0
         for tick in moves:
             for pid, lat, lng in tick:
-                index.move(pid, lat, lng, skills[pid])
+                index.place(pid, skills[pid], lat, lng)
             n += len(tick)
         rows.append(row("h3", f"res {res} update", n, *since(wall, cpu)))
-        final = {pid: (lat, lng) for pid, (_, lat, lng) in index.where.items()}
+        final = index.positions()
         for radius in args.radii:
-            k = rings(res, radius, args.box_km)
+            # the k the index picks (by where the point lies in its cell); warms its cache
+            ks = sorted({index.rings(lat, lng, radius) for _, lat, lng in orders})
+            k = "–".join(map(str, dict.fromkeys((ks[0], ks[-1]))))
             say(f"h3 res {res}: query {radius / 1000:g} km, grid_disk k={k}")
             for sid, lat, lng in orders[: args.check]:  # same answer as a scan of everyone
-                got = [pid for pid, _ in index.nearest(sid, lat, lng, radius, args.count, k)]
+                got = [pid for pid, _ in index.nearest(sid, lat, lng, radius, args.count)]
                 if got != exact(final, skills, sid, lat, lng, radius, args.count):
                     raise SystemExit(f"h3 res {res} k={k} missed providers at {lat},{lng}")
             lat_ms, hits = [], 0
             wall, cpu = time.perf_counter(), time.process_time()
             for sid, lat, lng in orders:
                 t = time.perf_counter()
-                hits += len(index.nearest(sid, lat, lng, radius, args.count, k))
+                hits += len(index.nearest(sid, lat, lng, radius, args.count))
                 lat_ms.append((time.perf_counter() - t) * 1000)
             wall, cpu = since(wall, cpu)
             op = f"res {res} query {radius / 1000:g} km k={k}"
@@ -232,9 +190,9 @@ def bench_broadcast(args, pos, skills, moves) -> list[dict]:
     """A broadcast tick: the batch pickled by its host (as Ray pickles an argument), unpickled
     and applied by a receiving host's index. Items carry the skills (empty would mean remove)."""
     say(f"broadcast: pickle, unpickle + apply at res {args.res}")
-    index = H3Index(args.res, args.services)
+    index = ProviderIndex(args.res)
     for pid, (lat, lng) in pos.items():
-        index.move(pid, lat, lng, skills[pid])
+        index.place(pid, skills[pid], lat, lng)
     batches = [
         [(pid, lat, lng, skills[pid]) for pid, lat, lng in tick[i : i + args.batch]]
         for tick in moves
@@ -249,7 +207,7 @@ def bench_broadcast(args, pos, skills, moves) -> list[dict]:
     wall, cpu = time.perf_counter(), time.process_time()
     for blob in blobs:
         for pid, lat, lng, sk in pickle.loads(blob):
-            index.move(pid, lat, lng, sk)
+            index.place(pid, sk, lat, lng)
     return [send, row("h3 broadcast", "unpickle + apply", n, *since(wall, cpu))]
 
 
