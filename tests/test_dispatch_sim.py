@@ -75,6 +75,10 @@ def test_figures_are_within_bounds(sims):
         taken = sum(1 for o in sim.counted() if o.done)
         assert sum(m["pickup_histogram"]["counts"]) == taken
         assert m["lorenz"][0] == [0.0, 0.0] and m["lorenz"][-1][1] == pytest.approx(1.0)
+        if "grab" in m:
+            g = m["grab"]
+            assert g["grab_wins"] == m["taken_by"].get("grab", 0)
+            assert 0 <= g["fell_through_pct"] <= 100 and 0 <= g["grab_success_pct"] <= 100
 
 
 def test_the_engine_filters_and_strategies_ran(sims):

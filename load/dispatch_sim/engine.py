@@ -57,6 +57,7 @@ class Run:
     holders: set[int] = field(default_factory=set)  # provider indexes holding an open offer
     crowd: set[int] = field(default_factory=set)  # provider ids the grab hall offered it to
     windowed: bool = False
+    fell_through: bool = False  # the grab hall closed with nobody having grabbed it
     done: bool = False
     provider: int | None = None
     accepted_at: float | None = None

@@ -92,5 +92,6 @@ class GrabHall:
         if o.done or o.step != step:
             return
         sim.withdraw(o)
+        o.fell_through = True
         sim.counts["grab hall closed untaken"] += 1
         sim.enter(o, plan.next_stage(sim.mode, "grab", sim.policy))

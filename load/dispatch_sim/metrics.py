@@ -98,7 +98,7 @@ def summarize(sim: Sim) -> dict:
         "providers_active": len(active),
         "providers_with_orders": sum(1 for c in counts_active if c),
         "taken_by": dict(Counter(o.how for o in taken).most_common()),
-        "counts": dict(sorted(sim.counts.items())),
+        "counts": dict(sorted(sim.counts.items())),  # warm-up included
         "cooldowns_started": fleet.cooldowns,
         "exclusions": dict(sim.reasons.most_common()),
         "pickup_histogram": {"step_m": HIST_STEP_M, "counts": hist.tolist()},
@@ -115,15 +115,16 @@ def summarize(sim: Sim) -> dict:
 
 def grab_fairness(sim: Sim, active: list[int]) -> dict:
     """Who wins the grab hall. Shares of all wins going to the lowest-latency and to the
-    fastest-reacting tenth of the providers (about 10 % if neither mattered), and how often a
-    grab sent by each tenth wins, against everyone's rate."""
+    fastest-reacting tenth of the providers (about 10 % if neither mattered), how often a grab
+    sent by each tenth wins against everyone's rate, and the orders nobody grabbed in time."""
     beh = sim.fleet.behaviour
     lat = np.array([beh[i].latency_s for i in active])
     react_of = (lambda b: b.race_s) if sim.scenario.race else (lambda b: b.react_s)
     react = np.array([react_of(beh[i]) for i in active])
     low_lat = {i for i, v in zip(active, lat, strict=True) if v <= np.percentile(lat, 10)}
     fast = {i for i, v in zip(active, react, strict=True) if v <= np.percentile(react, 10)}
-    wins = Counter(o.provider for o in sim.counted() if o.how == "grab")
+    runs = sim.counted()
+    wins = Counter(o.provider for o in runs if o.how == "grab")
     tries = sim.grab_hall.attempts
     n = sum(wins.values())
 
@@ -142,4 +143,7 @@ def grab_fairness(sim: Sim, active: list[int]) -> dict:
         "grab_success_lowest_latency_decile_pct": success(low_lat),
         "grab_success_fastest_reaction_decile_pct": success(fast),
         "grab_gini": round(gini([wins.get(i, 0) for i in active]), 3),
+        "fell_through_pct": (
+            round(100.0 * sum(1 for o in runs if o.fell_through) / len(runs), 1) if runs else None
+        ),
     }

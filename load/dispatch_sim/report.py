@@ -76,7 +76,7 @@ def _grab_rows(results: list[dict]) -> list[dict]:
                 "Gini of grab wins": g["grab_gini"],
                 "grabs lost": c.get("grabs lost", 0),
                 "refused: rate limit": c.get("grabs refused: rate limit", 0),
-                "hall closed untaken": c.get("grab hall closed untaken", 0),
+                "not grabbed in time (% of orders)": g["fell_through_pct"],
                 "kept out: offer cap": ex.get("too_many_offers", 0),
                 "kept out: cooling down": ex.get("cooling_down", 0),
                 "cool-downs": r["cooldowns_started"],
@@ -181,7 +181,9 @@ def render_html(report: dict) -> str:
             [{"scenario": r["scenario"], **r["taken_by"]} for r in results],
         )
     )
-    parts.append("<h2>Exclusions by filter (per screening of a candidate)</h2>")
+    parts.append(
+        "<h2>Exclusions by filter (per screening of a candidate, the warm-up included)</h2>"
+    )
     reasons = list(dict.fromkeys(k for r in results for k in r["exclusions"]))
     parts.append(
         html_table(
@@ -189,7 +191,7 @@ def render_html(report: dict) -> str:
             [{"scenario": r["scenario"], **r["exclusions"]} for r in results],
         )
     )
-    parts.append("<h2>Counters</h2>")
+    parts.append("<h2>Counters (the warm-up included)</h2>")
     counters = list(dict.fromkeys(k for r in results for k in r["counts"]))
     parts.append(
         html_table(

@@ -155,7 +155,7 @@ def make_providers(rng: np.random.Generator, n: int) -> list[Provider]:
         k = int(rng.integers(1, 4))
         skills = rng.choice(len(SERVICES), size=k, replace=False, p=shares) + 1
         home = {a for a, poly in AREAS_XY.items() if in_polygon_xy(x, y, poly)}
-        if rng.random() < 0.4:  # some also work a neighbouring area
+        if rng.random() < 0.4:  # some also work another area (drawn at random)
             home.add(int(rng.integers(1, len(AREAS_XY) + 1)))
         lat, lng = to_latlng(x, y)
         out.append(
