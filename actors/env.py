@@ -56,6 +56,18 @@ class PaymentMessages(Protocol):
     ) -> dict: ...
 
 
+class Locator(Protocol):
+    """Where dispatch finds providers (actors/candidates.py: HostLocator, RedisLocator)."""
+
+    def listed(self, pipe, provider) -> None: ...
+
+    def moved(self, pipe, provider) -> None: ...
+
+    async def around(
+        self, service_id: int, lat: float, lng: float, radius_m: float, count: int
+    ) -> list: ...
+
+
 class WindowMessages(Protocol):
     """What an order may ask of its area's batch matching window."""
 
@@ -75,6 +87,7 @@ class Env:
     order_messages: OrderMessages
     payment_messages: PaymentMessages
     windows: WindowMessages
+    locator: Locator
     retire_order: Callable[[int], None]  # an ended order leaves its host
     dispatch: DispatchStore
     policies: PolicyBook

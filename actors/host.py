@@ -15,23 +15,21 @@ from collections import OrderedDict
 import ray
 from ray.exceptions import RayActorError
 
-from actors import geo
+from actors.candidates import HostLocator, RedisLocator
 from actors.emit import Emitter, channel_for
 from actors.env import Env
+from actors.host_providers import ProviderHosting
 from actors.loading import LoadOnce
 from actors.order import OrderActor
 from actors.payment import HeldPayments
 from actors.placement import placement_for
 from actors.policies import PolicyBook
-from actors.provider import MESSAGES as PROVIDER_MESSAGES
 from actors.provider import ProviderActor
-from actors.provider import load as load_provider
 from actors.reminders import PaymentReminders
 from actors.results import fail, not_found, ok
 from actors.routes import OrderRoute, PaymentRoute, ProviderRoute, WindowRoute
 from actors.transitions import LIVE
 from actors.window import MatchWindow
-from adapters import providers as provider_rows
 from adapters.dispatch import DispatchStore
 from adapters.mysql import Database, MysqlDsn
 from adapters.orders import OrderStore
@@ -50,7 +48,7 @@ ENDED_KEPT = 256  # ended orders whose actor a host keeps
 
 
 @ray.remote
-class EntityHost:
+class EntityHost(ProviderHosting):
     def __init__(self, settings: Settings, name: str):
         logging.basicConfig(level=logging.INFO)
         self.settings = settings
@@ -77,6 +75,11 @@ class EntityHost:
             s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database), self.redis
         )
         dispatch = DispatchStore(self.db)
+        # Shared hosts index their own providers; a host per entity has nothing to ask.
+        if self.placement.standing_hosts():
+            self.locator = HostLocator(self)
+        else:
+            self.locator = RedisLocator(self.redis, self.keys)
         self.env = Env(
             settings=s,
             db=self.db,
@@ -87,6 +90,7 @@ class EntityHost:
             providers=ProviderRoute(self),
             order_messages=OrderRoute(self),
             windows=WindowRoute(self),
+            locator=self.locator,
             payment_messages=PaymentRoute(self),
             retire_order=self.retire_order,
             payments=PaymentStore(self.db),
@@ -127,12 +131,6 @@ class EntityHost:
     def _mine(self, kind: str, ids: list[int]) -> list[int]:
         return [i for i in ids if self.placement.owns(self.name, kind, i)]
 
-    async def _reload_providers(self) -> None:
-        for pid in self._mine("provider", await provider_rows.present_ids(self.db)):
-            entity = await self._provider_from_db(pid)
-            if entity is not None:
-                entity.online = True  # it gets a heartbeat timeout's grace to say hello
-
     async def _revive(self) -> None:
         """The live orders and watched payments this host holds, loaded and started again."""
         order_ids = self._mine("order", await self.env.orders.ids_in(LIVE))
@@ -153,11 +151,6 @@ class EntityHost:
             )
 
     # --- what the entities may ask of their host -------------------------------------------
-
-    async def provider_call(self, pid: int, message: str, *args) -> dict:
-        """A message to a provider actor: here, or on the host that holds it."""
-        absent = _absent_provider(message)
-        return await self.entity_call("provider", pid, "provider_message", absent, message, *args)
 
     async def entity_call(self, kind: str, eid: int, method: str, absent: dict, *args) -> dict:
         """Call `method` (one of this class's entity methods) on the host that holds (kind,
@@ -292,94 +285,10 @@ class EntityHost:
             if oid not in self.orders:
                 await self._get_order(oid, fresh=False)
 
-    # --- providers ------------------------------------------------------------------------------
-
-    async def _provider_from_db(self, pid: int) -> ProviderActor | None:
-        entity = await load_provider(self.env, pid)
-        if entity is not None:
-            self.providers[pid] = entity
-        return entity
-
-    async def provider_message(self, pid: int, message: str, *args) -> dict:
-        """One of provider.MESSAGES, through the provider's mailbox."""
-        await self._ready
-        handler = PROVIDER_MESSAGES.get(message)
-        if handler is None:
-            return fail(400, "unknown_message", f"a provider takes no {message!r}")
-        entity = self.providers.get(pid)
-        if entity is None:
-            if message != "go_online":
-                return _absent_provider(message)
-            entity = await self._provider_from_db(pid)
-            if entity is None:
-                return fail(404, "not_found", "no such provider")
-        answer = await entity.mailbox.ask(handler, entity, *args)
-        if not entity.online and not entity.current:
-            self.providers.pop(pid, None)
-            self._maybe_exit()
-        return answer
-
-    async def provider_locations(self, batch: list[tuple]) -> int:
-        """A tick's worth of fixes and heartbeats: (providerId, fix | None). The hot path."""
-        await self._ready
-        pipe = self.redis.pipeline(transaction=False)
-        sends, seen, fixed, now = [], [], {}, time.time()
-        for pid, fix in batch:
-            entity = self.providers.get(pid)
-            if entity is None or not entity.online:
-                continue
-            if entity.touch(fix):
-                geo.place(pipe, self.keys, entity.skills, pid, fix["lat"], fix["lng"])
-            if fix is None:
-                continue
-            self._moved[pid] = (fix["lat"], fix["lng"], pid)
-            fixed[str(pid)] = now
-            seen.append(entity.summary())
-            for oid in entity.current:
-                payload = {
-                    "orderId": oid,
-                    "providerId": pid,
-                    "lat": fix["lat"],
-                    "lng": fix["lng"],
-                    "at": fix["at"],
-                }
-                sends.append(("provider.location", payload, f"order:{oid}"))
-        if fixed:
-            pipe.hset(self.keys.fixes(), mapping=fixed)
-        if seen:
-            sends.append(("console.update", {"type": "locations", "providers": seen}, "staff"))
-        self.emitter.add_to(pipe, sends)
-        if len(pipe):
-            await pipe.execute()  # GEO writes and every publish of the tick: one round trip
-        return len(batch)
-
-    async def _sweep(self) -> None:
-        """Providers whose heartbeats stopped go offline and get no more offers."""
-        deadline = time.monotonic() - self.settings.heartbeat_timeout_s
-        for pid, entity in list(self.providers.items()):
-            if entity.online and entity.last_seen < deadline:
-                log.info("%s: provider %s missed heartbeats: offline", self.name, pid)
-                await self.provider_message(pid, "go_offline", "heartbeat_missed")
-
-    async def _flush_locations(self) -> None:
-        if not self._moved:
-            return
-        rows, self._moved = list(self._moved.values()), {}
-        await provider_rows.save_locations(self.db, rows)
-
     async def stats(self) -> dict:
         """For benchmarks: this host's process memory and entity counts."""
         await self._ready
         return {**process_memory(), "orders": len(self.orders), "providers": len(self.providers)}
-
-
-def _absent_provider(message: str) -> dict:
-    """What a provider that is not online (no actor anywhere) answers."""
-    if message == "reserve":
-        return fail(409, "provider_offline", "this provider is offline")
-    if message == "where":
-        return {"lat": None, "lng": None, "online": False}
-    return ok(status="offline")
 
 
 def process_memory() -> dict:

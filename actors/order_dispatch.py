@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 
-from actors import candidates, geo, offers
+from actors import geo, offers
 from actors.dispatch import plan
 from actors.dispatch.filters import Job, screen
 from actors.dispatch.plan import State, dumps, offered_to, state_of
@@ -79,8 +79,8 @@ class OrderDispatch:
             excluded=frozenset(st.tried),
             previous=self._previous,
         )
-        found = await candidates.around(
-            self.env, row["service_id"], row["lat"], row["lng"], radius, count
+        found = await self.env.locator.around(
+            row["service_id"], row["lat"], row["lng"], radius, count
         )
         now = time.time()
         screened = screen(job, found, policy, now)

@@ -12,7 +12,6 @@ import time
 
 import orjson
 
-from actors import geo
 from actors.dispatch.filters import Slot, load_now
 from actors.env import Env
 from actors.mailbox import Mailbox
@@ -39,6 +38,9 @@ class ProviderActor:
         self.lat: float | None = row["last_lat"]
         self.lng: float | None = row["last_lng"]
         self.location_at: str | None = None
+        # epoch seconds of the last fix (stale ones are not offered orders); after a restart,
+        # the last one MySQL has (written on going online and every few seconds after)
+        self.fix_at: float | None = epoch(row["location_at"])
         self.last_seen = time.monotonic()
         self.current: dict[int, Slot] = {s.order_id: s for s in current}
         self.record = {k: (card or {}).get(k, 0) for k in RECORD}
@@ -90,9 +92,9 @@ class ProviderActor:
         if not self.verified:
             return fail(403, "not_verified", "only approved providers can go online")
         self.online = True
-        self.lat, self.lng = lat, lng
+        self.lat, self.lng, self.fix_at = lat, lng, time.time()
         self.last_seen = time.monotonic()
-        await self._sync(fix=True)
+        await self._sync(fixed=True)
         return ok(status=self.work_status)
 
     async def go_offline(self, why: str = "requested") -> dict:
@@ -154,20 +156,14 @@ class ProviderActor:
     async def where(self) -> dict:
         return {"lat": self.lat, "lng": self.lng, "online": self.online}
 
-    async def _sync(self, fix: bool = False) -> None:
-        """Make Redis (GEO sets, the card) and MySQL agree with this actor."""
-        keys = self.env.keys
+    async def _sync(self, fixed: bool = False) -> None:
+        """Make the dispatch index, the card in Redis, and MySQL agree with this actor."""
         pipe = self.env.redis.pipeline(transaction=False)
-        if self.listed and self.lat is not None:
-            geo.place(pipe, keys, self.skills, self.id, self.lat, self.lng)
-        else:
-            geo.remove(pipe, keys, self.skills, self.id)
-        pipe.hset(keys.cards(), str(self.id), orjson.dumps(self.card()))
-        if fix:
-            pipe.hset(keys.fixes(), str(self.id), time.time())
+        self.env.locator.listed(pipe, self)
+        pipe.hset(self.env.keys.cards(), str(self.id), orjson.dumps(self.card()))
         await pipe.execute()
         await provider_rows.save_presence(
-            self.env.db, self.id, self.work_status, self.lat, self.lng
+            self.env.db, self.id, self.work_status, self.lat, self.lng, fixed
         )
         await self.env.emitter.emit(
             "console.update", {"type": "provider", "provider": self.summary()}, "staff"
@@ -176,7 +172,7 @@ class ProviderActor:
     # --- the hot path: called by the host for a whole batch, outside the mailbox ------------------
 
     def touch(self, fix: dict | None) -> bool:
-        """A heartbeat or a location fix; True when GEO should hear of the new position.
+        """A heartbeat or a location fix; True when the dispatch index should hear of it.
 
         Plain attribute writes with no await: safe to run beside mailbox messages.
         """
@@ -184,6 +180,7 @@ class ProviderActor:
         if fix is None:
             return False
         self.lat, self.lng, self.location_at = fix["lat"], fix["lng"], fix["at"]
+        self.fix_at = time.time()
         return self.listed
 
 

@@ -25,10 +25,17 @@ async def present_ids(db: Database) -> list[int]:
 
 
 async def save_presence(
-    db: Database, provider_id: int, work_status: str, lat: float | None, lng: float | None
+    db: Database,
+    provider_id: int,
+    work_status: str,
+    lat: float | None,
+    lng: float | None,
+    fixed: bool = False,
 ) -> None:
+    """`fixed`: the position is a fresh fix (going online): its time is kept too."""
+    at = ", location_at = UTC_TIMESTAMP(3)" if fixed else ""
     await db.execute(
-        "UPDATE providers SET work_status = %s, last_lat = %s, last_lng = %s WHERE id = %s",
+        f"UPDATE providers SET work_status = %s, last_lat = %s, last_lng = %s{at} WHERE id = %s",
         (work_status, lat, lng, provider_id),
     )
 

@@ -94,6 +94,8 @@ def test_merged_applies_overrides_general_first():
         ({"max_radius_m": 1000}, "min_radius_m"),
         ({"batch_size": 0}, "batch_size"),
         ({"max_batches": 0}, "batch_size and max_batches"),
+        ({"radius_step_m": 0}, "radius_step_m"),  # else one radius per metre
+        ({"batch_size": 2.7}, "batch_size"),  # whole numbers are not rounded silently
     ],
 )
 def test_invalid_settings_raise_naming_the_field(override, field):

@@ -118,12 +118,16 @@ def _apply(policy: Policy, data: dict) -> Policy:
         elif name in _NUMBERS:
             if not _number(value) or value < 0 or value > 1e7:
                 raise PolicyError(f"{name}: a number ≥ 0")
+            if _NUMBERS[name] == "int" and value != int(value):
+                raise PolicyError(f"{name}: a whole number")
             changes[name] = int(value) if _NUMBERS[name] == "int" else float(value)
         else:
             raise PolicyError(f"{name}: not a dispatch setting")
     out = replace(policy, **changes)
     if out.min_radius_m > out.max_radius_m:
         raise PolicyError("min_radius_m: not above max_radius_m")
+    if out.radius_step_m < 100:
+        raise PolicyError("radius_step_m: at least 100 (m)")
     if out.batch_size < 1 or out.max_batches < 1:
         raise PolicyError("batch_size and max_batches: at least 1")
     return out

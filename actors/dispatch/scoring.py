@@ -30,7 +30,8 @@ def _nearest(c: Candidate, job: Job, policy: Policy, now: float) -> dict[str, fl
 
 
 def acceptance_ratio(c: Candidate) -> float:
-    """Accepted over answered personal offers, with a prior of 4 in 5 for newcomers."""
+    """Accepted over personal offers that ended (accepted, declined or timed out), with a
+    prior of 4 in 5 for newcomers."""
     return (c.accepted + 4) / (c.accepted + c.declined + c.timed_out + 5)
 
 
