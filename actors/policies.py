@@ -4,9 +4,10 @@ changed: the next dispatch step sees it) or REFRESH_S after the last read."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
-from actors.dispatch.policy import Policy, PolicyError, merged
+from actors.dispatch.policy import Policy, PolicyError, layers, merged
 from adapters.dispatch import DispatchStore
 
 REFRESH_S = 60.0
@@ -22,26 +23,26 @@ class PolicyBook:
         self._areas: dict[int, list] = {}
         self._timing: dict[int, dict] = {}
         self._read_at = float("-inf")
+        self._lock = asyncio.Lock()
 
     async def _fresh(self) -> None:
-        version = await self.redis.get(self.version_key)
-        if version == self._version and time.monotonic() - self._read_at < REFRESH_S:
-            return
-        self._version, self._read_at = version, time.monotonic()
-        self._rows = {
-            (r["area_id"], r["service_id"]): r["config"] for r in await self.store.policies()
-        }
-        self._areas = await self.store.area_polygons()
-        self._timing = {}
+        """Read again when the version moved; under a lock, so no caller sees the new
+        version with the old rows (an await sits between the check and the set)."""
+        async with self._lock:
+            version = await self.redis.get(self.version_key)
+            if version == self._version and time.monotonic() - self._read_at < REFRESH_S:
+                return
+            rows = await self.store.policies()
+            areas = await self.store.area_polygons()
+            self._rows = {(r["area_id"], r["service_id"]): r["config"] for r in rows}
+            self._areas, self._timing = areas, {}
+            self._version, self._read_at = version, time.monotonic()
 
     async def policy(self, area_id: int | None, service_id: int) -> Policy:
-        """The defaults, then any (0,0), (0,service), (area,0), (area,service) row in turn."""
+        """The defaults, then every row that applies (policy.layers), general first."""
         await self._fresh()
-        area = area_id or 0
-        keys = dict.fromkeys(((0, 0), (0, service_id), (area, 0), (area, service_id)))
-        layers = [self.base, *(self._rows[k] for k in keys if k in self._rows)]
         try:
-            return merged(*layers)
+            return merged(self.base, *layers(self._rows, area_id or 0, service_id))
         except PolicyError:  # a row saved before a rule changed: fall back, don't stop
             return merged(self.base)
 

@@ -21,7 +21,7 @@ from actors.dispatch.plan import (
     next_stage,
     plan_batch,
 )
-from actors.dispatch.policy import Policy, PolicyError, Weights, merged
+from actors.dispatch.policy import Policy, PolicyError, Weights, layers, merged
 from actors.dispatch.scoring import rank
 
 NOW = 1_764_400_000.0
@@ -315,3 +315,11 @@ def test_more_providers_than_orders():
 def test_empty():
     assert optimal([]) == {} == optimal([[]]) == greedy([]) == greedy([[]])
     assert total([], {}) == 0
+
+
+def test_layers_apply_from_the_most_general_row_to_the_most_specific():
+    rows = {(0, 0): {"a": 1}, (0, 5): {"b": 2}, (3, 0): {"c": 3}, (3, 5): {"d": 4}, (4, 5): {}}
+    assert layers(rows, 3, 5) == [{"a": 1}, {"b": 2}, {"c": 3}, {"d": 4}]
+    assert layers(rows, 3, 6) == [{"a": 1}, {"c": 3}]
+    assert layers(rows, 0, 5) == [{"a": 1}, {"b": 2}]  # no area: each row once
+    assert layers({}, 3, 5) == []

@@ -96,6 +96,13 @@ def merged(*overrides: dict) -> Policy:
     return policy
 
 
+def layers(rows: dict[tuple[int, int], dict], area_id: int, service_id: int) -> list[dict]:
+    """The override rows that apply to (area, service), most general first: any, the
+    service anywhere, the area for any service, the area for this service (0 = any)."""
+    keys = dict.fromkeys(((0, 0), (0, service_id), (area_id, 0), (area_id, service_id)))
+    return [rows[k] for k in keys if k in rows]
+
+
 def _apply(policy: Policy, data: dict) -> Policy:
     changes: dict = {}
     for name, value in data.items():

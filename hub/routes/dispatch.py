@@ -4,7 +4,7 @@ service. The engine and its rules are in actors/dispatch/; these routes only sho
 from __future__ import annotations
 
 from actors.dispatch.plan import state_of
-from actors.dispatch.policy import Policy, PolicyError, merged
+from actors.dispatch.policy import Policy, PolicyError, layers, merged
 from adapters.clock import iso
 from adapters.dispatch import DispatchStore
 from hub.audit import audit
@@ -18,16 +18,11 @@ router = Router("dispatch")
 POLICIES = "/api/admin/dispatch/policies"
 
 
-def _rows_for(rows: list[dict], area_id: int, service_id: int) -> list[dict]:
-    """The rows that apply to (area, service), most general first (as the hosts merge them)."""
-    by_key = {(r["area_id"], r["service_id"]): r["config"] for r in rows}
-    keys = dict.fromkeys(((0, 0), (0, service_id), (area_id, 0), (area_id, service_id)))
-    return [by_key[k] for k in keys if k in by_key]
-
-
 def _effective(rows: list[dict], area_id: int, service_id: int, base: dict) -> Policy:
+    """The policy in force, merged as the hosts merge it (actors/policies.py)."""
+    by_key = {(r["area_id"], r["service_id"]): r["config"] for r in rows}
     try:
-        return merged(base, *_rows_for(rows, area_id, service_id))
+        return merged(base, *layers(by_key, area_id, service_id))
     except PolicyError:
         return merged(base)
 
