@@ -1,0 +1,55 @@
+const s = require('../utils/order_status');
+const { validateOrder } = require('../utils/order_form');
+
+test('every contract status and payment status has a Chinese label', () => {
+  expect(['pending', 'accepted', 'departed', 'arrived', 'in_progress', 'completed', 'cancelled', 'expired'].map(s.statusLabel)).toEqual([
+    '待接单', '已接单', '已出发', '已到达', '服务中', '已完成', '已取消', '已过期',
+  ]);
+  expect(['unpaid', 'paying', 'deposit_paid', 'paid', 'refunding', 'refunded'].map(s.paymentLabel)).toEqual([
+    '未支付', '支付中', '已付定金', '已支付', '退款中', '已退款',
+  ]);
+  expect(s.statusLabel('weird')).toBe('weird');
+});
+
+test.each([
+  ['pending', {}, ['cancel']],
+  ['accepted', {}, ['cancel']],
+  ['departed', {}, ['cancel']],
+  ['arrived', {}, ['cancel']],
+  ['arrived', { price: { quoted: 12000 } }, ['confirm-quote', 'cancel']],
+  ['in_progress', {}, []],
+  ['completed', { paymentStatus: 'unpaid' }, ['pay', 'review']],
+  ['completed', { paymentStatus: 'deposit_paid' }, ['pay', 'review']],
+  ['completed', { paymentStatus: 'paid' }, ['review']],
+  ['completed', { paymentStatus: 'paid', reviewed: true }, []],
+  ['cancelled', {}, []],
+  ['expired', {}, []],
+])('customer actions in %s %j', (status, extra, expected) => {
+  expect(s.customerActions(Object.assign({ status }, extra))).toEqual(expected);
+});
+
+test('tracking, finality, price', () => {
+  expect(s.isTracked('departed')).toBe(true);
+  expect(s.isTracked('pending')).toBe(false);
+  expect(s.isFinal('expired')).toBe(true);
+  expect(s.formatPrice(12050)).toBe('¥120.50');
+  expect(s.formatPrice(null)).toBe('');
+  expect(s.actionButtons({ status: 'pending' })).toEqual([{ action: 'cancel', label: '取消订单' }]);
+});
+
+test('order form validation', () => {
+  const good = {
+    serviceId: '2', address: ' 北京市朝阳区 ', lat: 39.9, lng: 116.4, description: '插座冒烟',
+    contactName: '张三', contactPhone: '13800000000', urgency: 'urgent', dispatchMode: 'auto',
+  };
+  const ok = validateOrder(good);
+  expect(ok.ok).toBe(true);
+  expect(ok.body).toEqual({
+    serviceId: 2, address: '北京市朝阳区', lat: 39.9, lng: 116.4, description: '插座冒烟',
+    contactName: '张三', contactPhone: '13800000000', urgency: 'urgent', dispatchMode: 'auto',
+  });
+  const bad = validateOrder({ serviceId: '', address: '', lat: '', lng: '', description: ' ', contactName: '', contactPhone: '123', dispatchMode: 'x' });
+  expect(bad.ok).toBe(false);
+  expect(Object.keys(bad.errors).sort()).toEqual(['address', 'contactName', 'contactPhone', 'description', 'dispatchMode', 'location', 'serviceId']);
+  expect(bad.first).toBe('请选择服务项目');
+});

@@ -1,0 +1,48 @@
+// WeChat login: wx.login → POST /api/auth/wechat-login {code, role} (CONTRACT §3) → the token
+// kept with wx.setStorageSync (utils/api.js sends it as a Bearer token on every call).
+const api = require('./api');
+const config = require('./config');
+
+function wxLogin() {
+  return new Promise((resolve, reject) => {
+    wx.login({
+      success: (res) => (res && res.code ? resolve(res.code) : reject(new api.ApiError('wx_login_failed', '微信登录失败', 0))),
+      fail: (e) => reject(new api.ApiError('wx_login_failed', (e && e.errMsg) || '微信登录失败', 0)),
+    });
+  });
+}
+
+async function login(role) {
+  const code = await wxLogin();
+  const res = await api.post('/api/auth/wechat-login', { code, role: role || 'customer' }, { auth: false });
+  wx.setStorageSync(config.KEYS.token, res.token);
+  wx.setStorageSync(config.KEYS.user, res.user || null);
+  return res;
+}
+
+function currentUser() {
+  try {
+    return wx.getStorageSync(config.KEYS.user) || null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function isLoggedIn() {
+  return !!api.getToken();
+}
+
+// The stored token, or a fresh login (role only matters when the user is created).
+async function ensureLogin(role) {
+  const token = api.getToken();
+  if (token) return token;
+  const res = await login(role);
+  return res.token;
+}
+
+function logout() {
+  wx.removeStorageSync(config.KEYS.token);
+  wx.removeStorageSync(config.KEYS.user);
+}
+
+module.exports = { login, ensureLogin, logout, currentUser, isLoggedIn };

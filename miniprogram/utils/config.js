@@ -1,0 +1,55 @@
+// Where the hub is, per mini program environment (wx.getAccountInfoSync().miniProgram.envVersion).
+// 'develop' is the local hub (`make run`); set trial/release to the deployed hub's HTTPS URL
+// (WeChat only allows https/wss domains listed in the mini program's admin console).
+// A developer can point a build at another hub without editing this file:
+//   wx.setStorageSync('orderhub.baseUrl', 'http://192.168.1.20:8000')
+const HUBS = {
+  develop: 'http://127.0.0.1:8000',
+  trial: 'https://hub-trial.example.com',
+  release: 'https://hub.example.com',
+};
+
+const KEYS = {
+  token: 'orderhub.token',
+  user: 'orderhub.user',
+  baseUrl: 'orderhub.baseUrl',
+};
+
+function envVersion() {
+  try {
+    if (typeof wx !== 'undefined' && typeof wx.getAccountInfoSync === 'function') {
+      const info = wx.getAccountInfoSync();
+      return (info && info.miniProgram && info.miniProgram.envVersion) || 'develop';
+    }
+  } catch (e) {
+    // not available (older base library, tests): fall through
+  }
+  return 'develop';
+}
+
+function baseUrl() {
+  try {
+    const override = typeof wx !== 'undefined' && wx.getStorageSync && wx.getStorageSync(KEYS.baseUrl);
+    if (override) return String(override).replace(/\/+$/, '');
+  } catch (e) {
+    // ignore
+  }
+  return HUBS[envVersion()] || HUBS.develop;
+}
+
+// ws(s)://host:port/socket.io/?EIO=4&transport=websocket
+function socketUrl() {
+  return baseUrl().replace(/^http/, 'ws') + '/socket.io/?EIO=4&transport=websocket';
+}
+
+module.exports = {
+  HUBS,
+  KEYS,
+  baseUrl,
+  socketUrl,
+  envVersion,
+  // request retries (idempotent calls only) and socket back-off
+  retry: { attempts: 2, baseDelayMs: 300 },
+  socket: { minDelayMs: 500, maxDelayMs: 15000, factor: 2, heartbeatMs: 10000, ackTimeoutMs: 10000 },
+  pageSize: 10,
+};

@@ -1,0 +1,48 @@
+// The order form's validation (pages/user/order): turns the form into the body of
+// POST /api/orders (CONTRACT §5) or says which field is wrong, in Chinese.
+const URGENCIES = ['normal', 'urgent'];
+// 'direct' (a chosen provider from a nearby list) comes with the nearby-providers list.
+const DISPATCH_MODES = ['grab', 'auto'];
+const PHONE_RE = /^1[3-9]\d{9}$/;
+
+function trim(v) {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+function validateOrder(form) {
+  const f = form || {};
+  const errors = {};
+  const serviceId = Number(f.serviceId);
+  if (!Number.isInteger(serviceId) || serviceId <= 0) errors.serviceId = '请选择服务项目';
+  const address = trim(f.address);
+  if (!address) errors.address = '请选择服务地址';
+  else if (address.length > 200) errors.address = '地址不能超过200个字';
+  const lat = Number(f.lat);
+  const lng = Number(f.lng);
+  const hasPoint = f.lat !== '' && f.lat !== null && f.lat !== undefined && f.lng !== '' && f.lng !== null && f.lng !== undefined;
+  if (!hasPoint || !isFinite(lat) || !isFinite(lng) || Math.abs(lat) > 90 || Math.abs(lng) > 180) {
+    errors.location = '请在地图上选择服务位置';
+  }
+  const description = trim(f.description);
+  if (!description) errors.description = '请描述需要处理的问题';
+  else if (description.length > 500) errors.description = '问题描述不能超过500个字';
+  const contactName = trim(f.contactName);
+  if (!contactName) errors.contactName = '请填写联系人';
+  else if (contactName.length > 32) errors.contactName = '联系人不能超过32个字';
+  const contactPhone = trim(f.contactPhone);
+  if (!PHONE_RE.test(contactPhone)) errors.contactPhone = '请填写正确的手机号';
+  const urgency = f.urgency || 'normal';
+  if (URGENCIES.indexOf(urgency) < 0) errors.urgency = '请选择紧急程度';
+  const dispatchMode = f.dispatchMode || 'grab';
+  if (DISPATCH_MODES.indexOf(dispatchMode) < 0) errors.dispatchMode = '请选择派单方式';
+
+  const fields = Object.keys(errors);
+  if (fields.length) return { ok: false, errors, first: errors[fields[0]] };
+  return {
+    ok: true,
+    errors: {},
+    body: { serviceId, address, lat, lng, description, contactName, contactPhone, urgency, dispatchMode },
+  };
+}
+
+module.exports = { validateOrder, URGENCIES, DISPATCH_MODES };

@@ -1,0 +1,105 @@
+// Order and payment statuses (CONTRACT §5, §6) for the customer's screens: Chinese labels,
+// and what a customer may do in each status.
+const STATUS_LABELS = {
+  pending: '待接单',
+  accepted: '已接单',
+  departed: '已出发',
+  arrived: '已到达',
+  in_progress: '服务中',
+  completed: '已完成',
+  cancelled: '已取消',
+  expired: '已过期',
+};
+
+const PAYMENT_LABELS = {
+  unpaid: '未支付',
+  paying: '支付中',
+  deposit_paid: '已付定金',
+  paid: '已支付',
+  refunding: '退款中',
+  refunded: '已退款',
+};
+
+const ACTION_LABELS = {
+  cancel: '取消订单',
+  'confirm-quote': '确认报价',
+  pay: '去支付',
+  review: '评价',
+};
+
+// The tabs of the orders list: '' = all.
+const STATUS_FILTERS = [
+  { value: '', label: '全部' },
+  { value: 'pending', label: '待接单' },
+  { value: 'accepted', label: '已接单' },
+  { value: 'in_progress', label: '服务中' },
+  { value: 'completed', label: '已完成' },
+  { value: 'cancelled', label: '已取消' },
+];
+
+// A provider is on the way or on site: its location is shown (CONTRACT §7 provider.location).
+const TRACKED = ['accepted', 'departed', 'arrived', 'in_progress'];
+const FINAL = ['completed', 'cancelled', 'expired'];
+// the customer may cancel until in_progress (CONTRACT §5)
+const CANCELLABLE = ['pending', 'accepted', 'departed', 'arrived'];
+
+function statusLabel(status) {
+  return STATUS_LABELS[status] || status || '';
+}
+
+function paymentLabel(status) {
+  return PAYMENT_LABELS[status] || status || '';
+}
+
+function isFinal(status) {
+  return FINAL.indexOf(status) >= 0;
+}
+
+function isTracked(status) {
+  return TRACKED.indexOf(status) >= 0;
+}
+
+// The actions a customer may take on an order now, in display order.
+// - cancel: pending | accepted | departed | arrived
+// - confirm-quote: arrived, with a quote the customer has not confirmed yet
+// - pay: a deposit asked while live (area rule: the hub answers 409 not_payable_yet otherwise),
+//   or the balance / full price once completed and not yet paid
+// - review: completed (once; the hub answers 409 already_reviewed for a second one)
+function customerActions(order) {
+  if (!order) return [];
+  const s = order.status;
+  const pay = order.paymentStatus || 'unpaid';
+  const price = order.price || {};
+  const out = [];
+  if (s === 'arrived' && price.quoted !== null && price.quoted !== undefined) out.push('confirm-quote');
+  if (s === 'completed' && (pay === 'unpaid' || pay === 'deposit_paid' || pay === 'paying')) out.push('pay');
+  if (s === 'completed' && !order.reviewed) out.push('review');
+  if (CANCELLABLE.indexOf(s) >= 0) out.push('cancel');
+  return out;
+}
+
+function actionButtons(order) {
+  return customerActions(order).map((a) => ({ action: a, label: ACTION_LABELS[a] }));
+}
+
+// fen → "¥12.50"
+function formatPrice(fen) {
+  if (fen === null || fen === undefined || fen === '') return '';
+  const n = Number(fen);
+  if (!isFinite(n)) return '';
+  return '¥' + (n / 100).toFixed(2);
+}
+
+module.exports = {
+  STATUS_LABELS,
+  PAYMENT_LABELS,
+  ACTION_LABELS,
+  STATUS_FILTERS,
+  statusLabel,
+  paymentLabel,
+  isFinal,
+  isTracked,
+  customerActions,
+  actionButtons,
+  formatPrice,
+};
