@@ -1,0 +1,208 @@
+// Order detail: the order (GET /api/orders/{id}) and its timeline, kept live over the socket:
+// order.status events applied in seq order (older or repeated seq ignored; the socket module
+// resumes with order.watch {afterSeq} after a drop), the provider's position from
+// provider.location on a map with the fix's age, and the customer's actions (cancel with a
+// reason, confirm a quote).
+const api = require('../../utils/api');
+const auth = require('../../utils/auth');
+const live = require('../../utils/live');
+const st = require('../../utils/order_status');
+const { formatTime, ageText } = require('../../utils/format');
+
+const CANCEL_REASONS = ['不需要了', '师傅迟迟未到', '信息填写错误', '已找到其他师傅', '其他原因'];
+const ORDER_MARKER = 1;
+const PROVIDER_MARKER = 2;
+
+function decorate(order) {
+  const price = order.price || {};
+  return Object.assign({}, order, {
+    statusLabel: st.statusLabel(order.status),
+    paymentLabel: st.paymentLabel(order.paymentStatus),
+    priceText: st.formatPrice(price.final !== null && price.final !== undefined ? price.final : price.quoted !== null && price.quoted !== undefined ? price.quoted : price.estimated),
+    quotedText: st.formatPrice(price.quoted),
+    createdText: formatTime(order.createdAt),
+  });
+}
+
+function timelineItem(ev) {
+  return { seq: ev.seq, status: ev.status, label: st.statusLabel(ev.status), at: formatTime(ev.at), by: ev.by || '' };
+}
+
+Page({
+  data: {
+    loading: true,
+    error: '',
+    order: null,
+    actions: [],
+    timeline: [],
+    hasMap: false,
+    center: { lat: 0, lng: 0 },
+    markers: [],
+    fix: null,
+    fixAge: '',
+  },
+
+  onLoad(query) {
+    this.orderId = Number(query && query.id);
+    this.offs = [];
+    return auth
+      .ensureLogin('customer')
+      .then(() => Promise.all([api.get('/api/orders/' + this.orderId), api.get('/api/orders/' + this.orderId + '/timeline').catch(() => ({ items: [] }))]))
+      .then(([order, timeline]) => {
+        this.setOrder(order);
+        this.setData({ loading: false, timeline: (timeline.items || []).map(timelineItem) });
+        this.startLive(order);
+      })
+      .catch((err) => {
+        this.setData({ loading: false, error: (err && err.message) || '加载失败' });
+        api.showError(err);
+      });
+  },
+
+  onUnload() {
+    this.stopLive();
+  },
+
+  onPullDownRefresh() {
+    return this.refresh().then(() => wx.stopPullDownRefresh());
+  },
+
+  refresh() {
+    return api.get('/api/orders/' + this.orderId).then((order) => this.setOrder(order), api.showError);
+  },
+
+  setOrder(order) {
+    const cur = this.data.order;
+    if (cur && typeof cur.seq === 'number' && typeof order.seq === 'number' && order.seq < cur.seq) return;
+    const data = { order: decorate(order), actions: st.actionButtons(order) };
+    if (typeof order.lat === 'number' && typeof order.lng === 'number') {
+      data.hasMap = true;
+      if (!this.data.fix) data.center = { lat: order.lat, lng: order.lng };
+    }
+    this.setData(data);
+    this.setData({ markers: this.buildMarkers() });
+  },
+
+  buildMarkers() {
+    const o = this.data.order;
+    const markers = [];
+    if (o && typeof o.lat === 'number') {
+      markers.push({ id: ORDER_MARKER, latitude: o.lat, longitude: o.lng, title: '服务地址', width: 28, height: 28 });
+    }
+    const fix = this.data.fix;
+    if (fix && o && st.isTracked(o.status)) {
+      markers.push({
+        id: PROVIDER_MARKER,
+        latitude: fix.lat,
+        longitude: fix.lng,
+        title: '师傅',
+        width: 32,
+        height: 32,
+        callout: { content: '师傅 ' + ageText(fix.at), display: 'ALWAYS', padding: 6, borderRadius: 6 },
+      });
+    }
+    return markers;
+  },
+
+  // ---- live ----
+  startLive(order) {
+    const socket = live.getSocket();
+    this.socket = socket;
+    this.offs.push(socket.on('order.status', (ev) => this.onStatusEvent(ev)));
+    this.offs.push(socket.on('provider.location', (ev) => this.onLocation(ev)));
+    this.offs.push(
+      socket.on('order.watched', (ack) => {
+        if (String(ack.orderId) === String(this.orderId) && ack.order) this.setOrder(ack.order);
+      })
+    );
+    if (!st.isFinal(order.status)) socket.watchOrder(this.orderId, order.seq);
+    this.ageTimer = setInterval(() => {
+      if (this.data.fix) this.setData({ fixAge: ageText(this.data.fix.at), markers: this.buildMarkers() });
+    }, 5000);
+  },
+
+  stopLive() {
+    for (const off of this.offs || []) off();
+    this.offs = [];
+    if (this.socket) this.socket.unwatchOrder(this.orderId);
+    if (this.ageTimer) clearInterval(this.ageTimer);
+    this.ageTimer = null;
+  },
+
+  // An order.status event (CONTRACT §7): applied once, in seq order.
+  onStatusEvent(ev) {
+    if (!ev || String(ev.orderId) !== String(this.orderId)) return;
+    const cur = this.data.order;
+    if (!cur || typeof ev.seq !== 'number' || ev.seq <= cur.seq) return; // already held
+    const sameStatus = ev.status === cur.status;
+    const next = Object.assign({}, cur, { status: ev.status || cur.status, seq: ev.seq, updatedAt: ev.at || cur.updatedAt });
+    const detail = ev.detail || {};
+    if (detail.paymentStatus) next.paymentStatus = detail.paymentStatus;
+    if (detail.providerId) next.providerId = detail.providerId;
+    this.setOrder(next);
+    this.setData({ timeline: this.data.timeline.concat([timelineItem(ev)]) });
+    // an event that does not move the status (a quote, a payment, a refund) may change what
+    // the REST order shows: fetch it
+    if (sameStatus) this.refresh();
+    if (st.isFinal(next.status) && this.socket) this.socket.unwatchOrder(this.orderId);
+  },
+
+  onLocation(ev) {
+    if (!ev || String(ev.orderId) !== String(this.orderId)) return;
+    const o = this.data.order;
+    if (!o || !st.isTracked(o.status)) return;
+    const fix = { lat: ev.lat, lng: ev.lng, at: ev.at };
+    this.setData({ fix, fixAge: ageText(ev.at), center: { lat: ev.lat, lng: ev.lng } });
+    this.setData({ markers: this.buildMarkers() });
+  },
+
+  // ---- actions ----
+  onActionTap(e) {
+    const action = e.currentTarget.dataset.action;
+    if (action === 'cancel') return this.onCancelTap();
+    if (action === 'confirm-quote') return this.onConfirmQuote();
+    wx.showToast({ title: '即将上线', icon: 'none' }); // pay, review: later pages
+    return Promise.resolve();
+  },
+
+  onCancelTap() {
+    return new Promise((resolve) => {
+      wx.showActionSheet({
+        itemList: CANCEL_REASONS,
+        success: (res) => resolve(this.cancel(CANCEL_REASONS[res.tapIndex])),
+        fail: () => resolve(),
+      });
+    });
+  },
+
+  cancel(reason) {
+    wx.showLoading({ title: '取消中', mask: true });
+    return api.post('/api/orders/' + this.orderId + '/cancel', { reason }).then(
+      (order) => {
+        wx.hideLoading();
+        this.setOrder(order);
+        wx.showToast({ title: '订单已取消', icon: 'success' });
+      },
+      (err) => {
+        wx.hideLoading();
+        api.showError(err);
+        return this.refresh(); // a 409: the status moved meanwhile
+      }
+    );
+  },
+
+  onConfirmQuote() {
+    const o = this.data.order;
+    return new Promise((resolve) => {
+      wx.showModal({
+        title: '确认报价',
+        content: '师傅报价 ' + o.quotedText + '，确认后开始服务',
+        success: (res) => {
+          if (!res.confirm) return resolve();
+          resolve(api.post('/api/orders/' + this.orderId + '/confirm-quote', {}).then((order) => this.setOrder(order), api.showError));
+        },
+        fail: () => resolve(),
+      });
+    });
+  },
+});
