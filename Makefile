@@ -48,10 +48,11 @@ test-py:
 	if [[ $$rc -eq 5 ]]; then echo "[orderhub] ERROR: pytest collected no tests (exit 5): failing" >&2; exit 1; fi; \
 	exit $$rc
 
-# ---- JS suites (console/, miniprogram/): not written yet. Add them here, e.g.
-#   cd console && npm ci && npm test
+# ---- JS suites: the mini program's jest tests (miniprogram/, docs/miniprogram.md); console/ adds its own.
+# scripts/ensure_node.sh installs Node.js and npm with apt when root and missing.
 test-js:
-	@true
+	@scripts/ensure_node.sh
+	cd miniprogram && npm ci --no-audit --no-fund && npm test
 
 lint: setup
 	$(VENV)/bin/ruff check .

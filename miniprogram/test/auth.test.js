@@ -46,3 +46,16 @@ test('wx.login failing rejects with wx_login_failed', async () => {
   await expect(auth.login()).rejects.toMatchObject({ code: 'wx_login_failed' });
   expect(wx.request).not.toHaveBeenCalled();
 });
+
+test('a develop build logs in with the sandbox code from storage; a release build ignores it', async () => {
+  wx.setStorageSync('orderhub.sandboxCode', 'sandbox-bob');
+  wx.__route('POST', /wechat-login$/, () => ({ statusCode: 200, data: { token: 't', user: { id: 2 } } }));
+  await auth.login('customer');
+  expect(wx.login).not.toHaveBeenCalled();
+  expect(wx.__requests[0].data.code).toBe('sandbox-bob');
+
+  wx.getAccountInfoSync.mockReturnValue({ miniProgram: { envVersion: 'release' } });
+  await auth.login('customer');
+  expect(wx.login).toHaveBeenCalledTimes(1);
+  expect(wx.__requests[1].data.code).toBe('sandbox-alice');
+});

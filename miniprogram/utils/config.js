@@ -13,6 +13,8 @@ const KEYS = {
   token: 'orderhub.token',
   user: 'orderhub.user',
   baseUrl: 'orderhub.baseUrl',
+  // develop builds only: a WeChat sandbox login code (sandbox-<name>) used instead of wx.login's
+  sandboxCode: 'orderhub.sandboxCode',
 };
 
 function envVersion() {
