@@ -23,7 +23,7 @@ from adapters.phones import PhoneVault
 from adapters.settings import Settings
 from adapters.wechat import WeChatLogin
 from adapters.wechat_pay import gateway_for
-from hub import openapi, secret_files
+from hub import console, openapi, secret_files
 from hub.actor_gateway import ActorGateway
 from hub.auth import TokenService
 from hub.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
@@ -143,7 +143,7 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
             await hub.pay.close()
 
     app = Starlette(
-        routes=to_starlette(endpoints()),
+        routes=to_starlette(endpoints()) + console.routes(),
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_error_handler,

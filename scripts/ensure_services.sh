@@ -368,10 +368,29 @@ preinstall_missing() {
   fi
 }
 
+# The console's browser tests (tests/test_console.py) drive Debian's chromium; a CJK font
+# makes the Chinese UI readable in their screenshots (without one it renders as boxes).
+ensure_chromium() {
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  if command -v fc-list >/dev/null 2>&1 && [[ -z $(fc-list :lang=zh 2>/dev/null) ]]; then
+    missing+=(fonts-wqy-microhei)
+  elif ! command -v fc-list >/dev/null 2>&1 && ((${#missing[@]})); then
+    missing+=(fonts-wqy-microhei)
+  fi
+  ((${#missing[@]})) || return 0
+  if is_root && command -v apt-get >/dev/null 2>&1; then
+    apt_install "${missing[@]}"
+  else
+    warn "missing for the console's browser tests: ${missing[*]}. Install with: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+  fi
+}
+
 main() {
   preinstall_missing
   ensure_mysql
   ensure_redis
+  ensure_chromium
 }
 
 main "$@"
