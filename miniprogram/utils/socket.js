@@ -15,7 +15,7 @@
 // - a `heartbeat` event every config.socket.heartbeatMs, and the Engine.IO ping → pong;
 // - reconnect after any drop with a doubling back-off (min..max), reset once connected;
 //   a refused token (connect_error invalid_token / token_expired / missing_token) stops and
-//   emits 'auth_error';
+//   emits 'auth_error', as does connect() without a token (nothing is dialled);
 // - the resume rule: the last seq held per watched order; order.status / chat.message events
 //   with seq ≤ last are dropped; a gap (seq > last + 1) or a reconnect sends
 //   order.watch {orderId, afterSeq: last} and applies `missed` in order.
@@ -171,6 +171,12 @@ class HubSocket {
   }
 
   _open() {
+    if (!this.getToken()) {
+      // the hub refuses a connection without a token: don't dial, say so
+      this.stopped = true;
+      this._fire('auth_error', { code: 'missing_token', message: 'no token: log in first' });
+      return;
+    }
     const url = this.url || config.socketUrl();
     const task = this.connectSocket({ url, header: {} });
     this.task = task;
