@@ -53,3 +53,13 @@ test('order form validation', () => {
   expect(Object.keys(bad.errors).sort()).toEqual(['address', 'contactName', 'contactPhone', 'description', 'dispatchMode', 'location', 'serviceId']);
   expect(bad.first).toBe('请选择服务项目');
 });
+
+test('category slugs and event actions have Chinese words', () => {
+  expect(['electrical', 'plumbing', 'appliance', 'cleaning', 'other-thing', ''].map(s.categoryLabel)).toEqual([
+    '电路维修', '水暖管道', '家电维修', '家政保洁', 'other-thing', '其他',
+  ]);
+  expect(s.eventLabel({ status: 'pending', detail: { action: 'create' } })).toBe('已下单');
+  expect(s.eventLabel({ status: 'pending', detail: { action: 'dispatch', stage: 'grab' } })).toBe('正在为您派单');
+  expect(s.eventLabel({ status: 'departed', detail: {} })).toBe('已出发');
+  expect(s.eventLabel({ status: 'arrived', detail: { action: 'new-thing' } })).toBe('已到达');
+});

@@ -14,6 +14,22 @@ const SERVICES = [
   { id: 3, category: '电路维修', name: '插座更换', description: '', basePrice: 3000, durationMin: 30 },
 ];
 
+test("the hub's category slugs are shown in Chinese", async () => {
+  wx.__route('GET', /^\/api\/services$/, () => ({
+    statusCode: 200,
+    data: [
+      { id: 10, category: 'appliance', name: '空调维修', basePrice: 10000, durationMin: 90 },
+      { id: 1, category: 'electrical', name: '电路故障检修', basePrice: 8000, durationMin: 60 },
+      { id: 11, category: 'appliance', name: '洗衣机维修', basePrice: 8000, durationMin: 60 },
+    ],
+  }));
+  const page = loadPage('pages/index/index');
+  await page.instance.onLoad({});
+  await flush();
+  expect(texts(page, '.category')).toEqual(['家电维修', '电路维修']);
+  expect(texts(page, '.service-name')).toEqual(['空调维修', '洗衣机维修', '电路故障检修']);
+});
+
 test('lists the services grouped by category, in first-seen order, with prices', async () => {
   wx.__route('GET', /^\/api\/services$/, () => ({ statusCode: 200, data: SERVICES }));
   const page = loadPage('pages/index/index');

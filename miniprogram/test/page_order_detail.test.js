@@ -51,6 +51,16 @@ test('shows the order and watches it from its seq', async () => {
   expect(watches(task()).map((w) => w.data)).toEqual([{ orderId: 7, afterSeq: 1 }]);
 });
 
+test('the timeline names each event by its action (create and dispatch are both pending)', async () => {
+  await open();
+  ack(task(), watches(task())[0].id, { ok: true, order: ORDER, missed: [] });
+  push(task(), 'order.status', status(2, 'pending', { by: 'system', detail: { action: 'dispatch', stage: 'grab', windowS: 120 } }));
+  push(task(), 'order.status', status(3, 'accepted', { detail: { action: 'grab', providerId: 11 } }));
+  await flush();
+  expect(texts(page, '.step-label')).toEqual(['待接单', '正在为您派单', '师傅已抢单']);
+  expect(wx.__requests.filter((r) => r.path === '/api/orders/7')).toHaveLength(1); // a dispatch step fetches nothing
+});
+
 test('applies order.status events in seq order and ignores duplicates and older ones', async () => {
   await open();
   const w = watches(task())[0];

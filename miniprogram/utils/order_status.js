@@ -20,6 +20,38 @@ const PAYMENT_LABELS = {
   refunded: '已退款',
 };
 
+// Service categories as the hub's catalog names them (slugs) → Chinese; others shown as they are.
+const CATEGORY_LABELS = {
+  electrical: '电路维修',
+  plumbing: '水暖管道',
+  appliance: '家电维修',
+  cleaning: '家政保洁',
+  locks: '开锁换锁',
+  installation: '安装服务',
+};
+
+// An order event's detail.action → what the timeline says (several events can share a
+// status: create and dispatch are both `pending`).
+const EVENT_LABELS = {
+  create: '已下单',
+  dispatch: '正在为您派单',
+  grab: '师傅已抢单',
+  accept: '师傅已接单',
+  assign: '已为您指派师傅',
+  auto_assign: '已为您指派师傅',
+  decline: '师傅已退单，重新派单',
+  depart: '师傅已出发',
+  arrive: '师傅已到达',
+  quote: '师傅已报价',
+  'confirm-quote': '已确认报价',
+  start: '开始服务',
+  complete: '服务完成',
+  cancel: '订单已取消',
+  expire: '订单已过期',
+  paid: '支付成功',
+  refunded: '已退款',
+};
+
 const ACTION_LABELS = {
   cancel: '取消订单',
   'confirm-quote': '确认报价',
@@ -45,6 +77,16 @@ const CANCELLABLE = ['pending', 'accepted', 'departed', 'arrived'];
 
 function statusLabel(status) {
   return STATUS_LABELS[status] || status || '';
+}
+
+function categoryLabel(category) {
+  return CATEGORY_LABELS[category] || category || '其他';
+}
+
+// The timeline's words for an order.status event (or a timeline item): its action, else its status.
+function eventLabel(ev) {
+  const action = ev && ev.detail && ev.detail.action;
+  return (action && EVENT_LABELS[action]) || statusLabel(ev && ev.status);
 }
 
 function paymentLabel(status) {
@@ -95,7 +137,11 @@ module.exports = {
   PAYMENT_LABELS,
   ACTION_LABELS,
   STATUS_FILTERS,
+  CATEGORY_LABELS,
+  EVENT_LABELS,
   statusLabel,
+  categoryLabel,
+  eventLabel,
   paymentLabel,
   isFinal,
   isTracked,

@@ -1,14 +1,14 @@
 // Home: the service catalog (GET /api/services, public), grouped by category.
 // Tapping a service opens the order form with it chosen.
 const api = require('../../utils/api');
-const { formatPrice } = require('../../utils/order_status');
+const { formatPrice, categoryLabel } = require('../../utils/order_status');
 
 // [{category, services}] in the order categories first appear
 function groupByCategory(services) {
   const groups = [];
   const index = {};
   for (const s of services || []) {
-    const cat = s.category || '其他';
+    const cat = categoryLabel(s.category);
     if (index[cat] === undefined) {
       index[cat] = groups.length;
       groups.push({ category: cat, services: [] });

@@ -25,7 +25,7 @@ function decorate(order) {
 }
 
 function timelineItem(ev) {
-  return { seq: ev.seq, status: ev.status, label: st.statusLabel(ev.status), at: formatTime(ev.at), by: ev.by || '' };
+  return { seq: ev.seq, status: ev.status, label: st.eventLabel(ev), at: formatTime(ev.at), by: ev.by || '' };
 }
 
 Page({
@@ -142,8 +142,8 @@ Page({
     this.setOrder(next);
     this.setData({ timeline: this.data.timeline.concat([timelineItem(ev)]) });
     // an event that does not move the status (a quote, a payment, a refund) may change what
-    // the REST order shows: fetch it
-    if (sameStatus) this.refresh();
+    // the REST order shows: fetch it (not for the dispatch steps of a pending order)
+    if (sameStatus && detail.action !== 'dispatch') this.refresh();
     if (st.isFinal(next.status) && this.socket) this.socket.unwatchOrder(this.orderId);
   },
 

@@ -5,7 +5,7 @@
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const { validateOrder } = require('../../utils/order_form');
-const { formatPrice } = require('../../utils/order_status');
+const { formatPrice, categoryLabel } = require('../../utils/order_status');
 
 Page({
   data: {
@@ -44,7 +44,7 @@ Page({
         const list = services || [];
         const data = {
           services: list,
-          serviceNames: list.map((s) => s.category + ' · ' + s.name),
+          serviceNames: list.map((s) => categoryLabel(s.category) + ' · ' + s.name),
         };
         const i = wanted ? list.findIndex((s) => s.id === wanted) : -1;
         this.setData(data);
