@@ -1,0 +1,42 @@
+// The words staff use (issue #11).
+
+export const STATUSES = [
+  ["pending", "待接单"],
+  ["accepted", "已接单"],
+  ["departed", "已出发"],
+  ["arrived", "已到达"],
+  ["in_progress", "服务中"],
+  ["completed", "已完成"],
+  ["cancelled", "已取消"],
+  ["expired", "已过期"],
+];
+export const STATUS_LABEL = Object.fromEntries(STATUSES);
+export const LIVE_STATUSES = new Set(["pending", "accepted", "departed", "arrived", "in_progress"]);
+
+export const URGENCY_LABEL = { normal: "普通", urgent: "加急", emergency: "紧急" };
+export const MODE_LABEL = { grab: "抢单", auto: "自动派单", direct: "指定师傅" };
+export const PAYMENT_LABEL = {
+  unpaid: "未支付", paying: "支付中", paid: "已支付", refunding: "退款中",
+  refunded: "已退款", partially_refunded: "部分退款", failed: "支付失败",
+};
+export const PROVIDER_STATE_LABEL = { online: "空闲", busy: "服务中", offline: "离线" };
+
+export const ALERT_LABEL = {
+  no_provider_nearby: "附近没有可接单师傅",
+  dispatch_exhausted: "自动派单失败，需人工处理",
+  provider_lost: "师傅在服务中掉线",
+  order_handed_back: "师傅退回订单",
+  no_show: "师傅未按时出发",
+  offer_unanswered: "指派未获回应",
+  payment_mismatch: "支付金额不符",
+  payment_due: "订单待支付提醒",
+};
+
+export const REASON_LABEL = {
+  offline: "离线", not_verified: "未认证", no_skill: "无此技能",
+  outside_service_area: "不在服务区域", already_tried: "已尝试过", at_capacity: "接单已满",
+  schedule_conflict: "时间冲突", stale_location: "定位过旧", cooling_down: "冷却中",
+  too_many_offers: "待回应派单过多",
+};
+
+export const label = (table, key) => table[key] ?? String(key ?? "—");

@@ -1,0 +1,136 @@
+// The dispatch console (issue #11, first slice): login, live board, live map, order drawer,
+// alerts. Plain ES modules; Leaflet and socket.io-client are vendored (docs/console.md).
+
+import { api, all, session, whenUnauthorized } from "./api.js";
+import { $, el } from "./dom.js";
+import { Alerts } from "./alerts.js";
+import { Board } from "./board.js";
+import { Drawer } from "./drawer.js";
+import { LiveMap } from "./map.js";
+import { PROVIDER_STATE_LABEL, label } from "./labels.js";
+import { fmtTime } from "./dom.js";
+
+const STAFF = new Set(["admin", "dispatcher"]);
+let socket = null;
+
+function showLogin(message = "") {
+  if (socket) { socket.disconnect(); socket = null; }
+  $("app").hidden = true;
+  $("login").hidden = false;
+  $("login-error").textContent = message;
+  $("login-user").focus();
+}
+
+async function login(event) {
+  event.preventDefault();
+  const button = $("login-submit");
+  button.disabled = true;
+  $("login-error").textContent = "";
+  try {
+    const body = await api("POST", "/api/auth/login", {
+      username: $("login-user").value.trim(),
+      password: $("login-pass").value,
+    });
+    if (!STAFF.has(body.user.role)) {
+      $("login-error").textContent = "只有调度员和管理员可以登录调度台";
+      return;
+    }
+    session.save(body.token, body.user);
+    $("login-pass").value = "";
+    location.reload(); // start clean with the token
+  } catch (err) {
+    $("login-error").textContent = err.code === "account_locked" ? "登录失败次数过多，账号已锁定" : `登录失败：${err.message}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function start() {
+  const user = session.user;
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("me").textContent = `${user.nickname || ""}（${user.role === "admin" ? "管理员" : "调度员"}）`;
+  $("logout").addEventListener("click", () => { session.clear(); showLogin(); });
+
+  const [settings, services, areas] = await Promise.all([
+    fetch("settings.json", { cache: "no-store" }).then((r) => r.json()).catch(() => ({})),
+    api("GET", "/api/services"),
+    api("GET", "/api/areas"),
+  ]);
+  const serviceById = new Map(services.map((s) => [s.id, s]));
+
+  const openOrder = (id) => {
+    const order = board.get(id);
+    drawer.open(id, order);
+    if (order) liveMap.focus(order.lat, order.lng);
+  };
+  const applyOrder = (order) => {
+    if (board.upsert(order)) {
+      liveMap.order(order);
+      drawer.refresh(order);
+    }
+  };
+  const board = new Board($("board"), { services: serviceById, onOpen: openOrder });
+  const drawer = new Drawer({ services: serviceById, onOrder: applyOrder });
+  const liveMap = new LiveMap($("map"), {
+    tileUrl: settings.tileUrl || null, onOrder: openOrder, onProvider: showProvider,
+  });
+  const alerts = new Alerts({ onOrder: openOrder });
+  liveMap.setAreas(areas);
+
+  function showProvider(id) {
+    const held = liveMap.providers.get(id);
+    const s = held ? held.summary : { providerId: id };
+    $("provider-card").hidden = false;
+    $("provider-title").textContent = `师傅 #${id}`;
+    const dl = $("provider-details");
+    dl.replaceChildren(
+      el("dt", { text: "状态" }), el("dd", { text: label(PROVIDER_STATE_LABEL, s.status) }),
+      el("dt", { text: "位置" }), el("dd", { text: typeof s.lat === "number" ? `${s.lat.toFixed(5)}, ${s.lng.toFixed(5)}` : "—" }),
+      el("dt", { text: "定位时间" }), el("dd", { text: held ? fmtTime(new Date(held.fixMs).toISOString()) : "—" }),
+      el("dt", { text: "进行中订单" }), el("dd", {}, ...(s.orders || []).map((oid) =>
+        el("button", { type: "button", class: "link", text: `#${oid}`, onclick: () => openOrder(oid) }))),
+    );
+  }
+  $("provider-close").addEventListener("click", () => { $("provider-card").hidden = true; });
+
+  // Live first (events that arrive during the load are applied by seq), then the first load.
+  socket = window.io({ path: "/socket.io", transports: ["websocket"], auth: { token: session.token } });
+  const conn = $("conn");
+  socket.on("connect", () => { conn.textContent = "● 实时"; conn.className = "conn on"; });
+  socket.on("disconnect", () => { conn.textContent = "● 已断开"; conn.className = "conn off"; });
+  socket.on("connect_error", (err) => {
+    conn.textContent = "● 连接失败"; conn.className = "conn off";
+    if (err && /token|auth/i.test(err.message || "")) showLogin("登录已失效，请重新登录");
+  });
+  socket.on("console.update", (msg) => {
+    if (!msg || typeof msg !== "object") return;
+    const kind = msg.type || msg.kind;
+    if (kind === "order" && msg.order) applyOrder(msg.order);
+    else if (kind === "provider" && msg.provider) liveMap.provider(msg.provider);
+    else if (kind === "locations" && Array.isArray(msg.providers)) {
+      const now = Date.now();
+      for (const p of msg.providers) liveMap.provider(p, now);
+    } else if (kind === "alert") alerts.add(msg);
+  });
+  // After a reconnect, catch up on what changed while away.
+  socket.io.on("reconnect", () => loadOrders().catch(() => {}));
+
+  async function loadOrders() {
+    const orders = await all("/api/orders", 1000);
+    for (const order of orders) applyOrder(order);
+  }
+  await loadOrders();
+  document.body.dataset.ready = "1";
+  window.addEventListener("resize", () => liveMap.invalidate());
+}
+
+whenUnauthorized(() => { session.clear(); showLogin("登录已失效，请重新登录"); });
+$("login-form").addEventListener("submit", login);
+if (session.token && session.user && STAFF.has(session.user.role)) {
+  start().catch((err) => {
+    if (err.status !== 401) { $("conn").textContent = `● 加载失败：${err.message}`; }
+  });
+} else {
+  showLogin();
+}
