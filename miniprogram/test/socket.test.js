@@ -287,3 +287,16 @@ test('a watch in flight when the connection drops is sent again on the next conn
   expect(seen).toEqual([5]);
   s.close();
 });
+
+test('wx.connectSocket throwing is retried later', () => {
+  wx.connectSocket.mockImplementationOnce(() => {
+    throw new Error('too many sockets');
+  });
+  const s = make({ minDelayMs: 100 });
+  expect(s.task).toBeNull();
+  jest.advanceTimersByTime(100);
+  expect(wx.connectSocket).toHaveBeenCalledTimes(2);
+  handshake(lastTask());
+  expect(s.connected).toBe(true);
+  s.close();
+});

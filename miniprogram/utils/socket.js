@@ -106,8 +106,8 @@ class HubSocket {
     this.stopped = true;
     this.attempts = 0;
     this.nextAckId = 0;
-    this.acks = {}; // id -> {resolve, reject, timer}
-    this.queue = []; // frames waiting for a connection
+    this.acks = {}; // id -> {resolve, reject, timer, sent}
+    this.queue = []; // [{id, frame}] emits waiting for a connection
     this.listeners = {}; // event -> [fn]
     this.watched = {}; // orderId -> last seq held
     this.timers = { reconnect: null, heartbeat: null, ping: null };
@@ -178,7 +178,14 @@ class HubSocket {
       return;
     }
     const url = this.url || config.socketUrl();
-    const task = this.connectSocket({ url, header: {} });
+    let task;
+    try {
+      task = this.connectSocket({ url, header: {} });
+    } catch (e) {
+      // e.g. the limit of open sockets: try again later
+      this._scheduleReconnect();
+      return;
+    }
     this.task = task;
     task.onOpen(() => {
       // Engine.IO sends its open packet first; we answer it with the Socket.IO CONNECT.
