@@ -16,9 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from conftest import ADMIN_PASSWORD, ROOT
-
-playwright_api = pytest.importorskip("playwright.async_api")
-expect = playwright_api.expect
+from playwright.async_api import async_playwright, expect
 
 CHROMIUM = os.environ.get("ORDERHUB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,7 +42,7 @@ async def browser():
             "chromium is missing: `make test` installs it as root; otherwise run "
             "`sudo apt-get update && sudo apt-get install -y chromium`"
         )
-    async with playwright_api.async_playwright() as p:
+    async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         await b.close()
@@ -191,6 +189,17 @@ async def test_login_refuses_bad_password_and_non_staff(console, world):
     await page.reload()
     await page.wait_for_selector("#login:not([hidden])")
     assert not await page.is_visible("#app")
+    # A staff user whose token the hub does not accept (expired, forged) is sent to log in.
+    staff = {"id": 1, "role": "admin", "nickname": "admin"}
+    await page.evaluate(
+        "([t, u]) => { sessionStorage.setItem('orderhub.console.token', t);"
+        " sessionStorage.setItem('orderhub.console.user', JSON.stringify(u)); }",
+        ["not-a-token", staff],
+    )
+    await page.reload()
+    await expect(page.locator("#login-error")).to_have_text("登录已失效，请重新登录")
+    assert not await page.is_visible("#app")
+    assert await page.evaluate("sessionStorage.length") == 0
     # The admin gets in; the token lives in sessionStorage.
     await console.login()
     assert await page.evaluate("sessionStorage.getItem('orderhub.console.token')")
@@ -234,6 +243,11 @@ async def test_new_order_appears_live_and_is_assigned_from_the_drawer(console, w
     await console.shot("board-and-map-1920")
     await page.set_viewport_size(VIEWPORT)
 
+    # Keep the card elements: live updates must change cards in place, not re-render the board.
+    kept = await page.evaluate(
+        "() => { window.keptCards = [...document.querySelectorAll('.card')];"
+        " return window.keptCards.length; }"
+    )
     # Clicking the pin on the map opens the same drawer.
     await console.pin(order["id"]).click()
     await page.wait_for_selector("#drawer:not([hidden])")
@@ -270,6 +284,11 @@ async def test_new_order_appears_live_and_is_assigned_from_the_drawer(console, w
     pin = console.pin(order["id"])
     assert await pin.get_attribute("data-status") == "departed"
     await expect(page.locator("[data-field='状态']")).to_have_text("已出发")
+    same = await page.evaluate(
+        "() => window.keptCards.filter((c) => c.isConnected"
+        " && document.querySelector(`.card[data-order-id='${c.dataset.orderId}']`) === c).length"
+    )
+    assert same == kept, f"{kept - same} card(s) were re-rendered instead of updated"
     # Cancel with a reason, from the drawer.
     await page.fill("#cancel-reason", "客户电话要求取消")
     await page.click("#cancel-submit")
