@@ -89,7 +89,8 @@ class Realtime:
         token = (auth or {}).get("token") if isinstance(auth, dict) else None
         if not token:
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "missing_token", "message": "connect with auth: {token}"}
+                "connect with auth: {token}",
+                {"code": "missing_token", "message": "connect with auth: {token}"},
             )
         try:
             me = self.hub.tokens.verify(token)

@@ -144,10 +144,14 @@ async def test_socket_with_a_bad_token_is_refused(hub, auth, code):
     assert code in str(refusal), refusal
 
 
-async def test_socket_refusal_carries_a_structured_error(hub):
-    refusal = await _refused(hub, {"token": "garbage"})
+@pytest.mark.parametrize(
+    ("auth", "code"), [({"token": "garbage"}, "invalid_token"), ({}, "missing_token")]
+)
+async def test_socket_refusal_carries_a_structured_error(hub, auth, code):
+    refusal = await _refused(hub, auth)
     data = refusal.get("data") if isinstance(refusal, dict) else None
-    assert isinstance(data, dict) and data.get("code") == "invalid_token", refusal
+    assert isinstance(data, dict) and data.get("code") == code, refusal
+    assert isinstance(refusal.get("message"), str) and "{'" not in refusal["message"]
 
 
 async def test_socket_with_an_expired_token_is_refused(hub, world):
