@@ -1,6 +1,7 @@
 """Benchmark (not a test): order created -> first `order.offer`, at P online providers.
 
     python -m load.bench_dispatch [--providers 2000] [--orders 300] [--rate 5] [--json out.json]
+                                  [--reveal-ms 0]
 
 Starts its own stack with load/bench_actors' Stack (scratch database and Redis db, dropped
 and flushed; Ray head, WeChat sandbox, one hub), makes P approved providers through the API,
@@ -9,8 +10,11 @@ that `GET /api/areas` lists, each with a real Socket.IO connection that sends
 `provider.online {lat, lng}` and listens for `order.offer`. Then, per dispatch mode, N
 customer orders (`POST /api/orders`) at a steady rate, at random points of the areas:
 latency = first `order.offer` of that order at any provider socket - the moment the POST
-was sent. Each order is cancelled once its offer came (or timed out), so no provider's
-capacity is used and no order is offered again. Only REST and Socket.IO (CONTRACT §5, §7).
+was sent. An auto order's first offer goes to a batch (up to `batch_size`, 3); a grab
+offer reaches the crowd in waves over `reveal_ms`, so its first offer is the first wave's
+(`--reveal-ms` sets the policy for every area and service first, as an admin). Each order is
+cancelled once its offer came (or timed out), so no provider's capacity is used and no order
+is offered again (nor its later waves). Only REST and Socket.IO (CONTRACT §5, §7).
 See docs/benchmarks.md.
 """
 
@@ -61,6 +65,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ):
         p.add_argument(flag, type=kind, default=default, help=text)
     p.add_argument("--modes", default="grab,auto", help="dispatch modes, in this order")
+    p.add_argument(
+        "--reveal-ms",
+        type=float,
+        help="set the dispatch policy's reveal_ms for every area and service (default: as is)",
+    )
     p.add_argument("--keep", action="store_true", help="leave orders pending (no cancel)")
     p.add_argument(
         "--mysql-url",
@@ -216,6 +225,10 @@ async def bench(stack: Stack) -> dict:
     args = stack.args
     world = World(stack.hub_url, args.concurrency, f"bd{os.getpid()}")
     await world.setup()
+    if args.reveal_ms is not None:
+        policy = {"areaId": 0, "serviceId": 0, "config": {"reveal_ms": args.reveal_ms}}
+        await world.ok("PUT", "/api/admin/dispatch/policies", world.admin_token, policy)
+        say(f"policy for every area and service: reveal_ms = {args.reveal_ms:g}")
     service = world.services[0]
     rnd = random.Random(args.seed)
     offers = Offers()
@@ -300,8 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
     report["machineEnd"] = machine_snapshot()
-    print(f"\nbefore the smart dispatch engine; {report['cpus']} cores; P={args.providers}")
-    print(f"N={args.orders}/mode at {args.rate:g}/s, hosts={args.hosts}, radius={args.radius:g} m")
+    print(f"\norder created -> first offer; {report['cpus']} cores; P={args.providers}")
+    reveal = "" if args.reveal_ms is None else f", reveal_ms={args.reveal_ms:g}"
+    print(
+        f"N={args.orders}/mode at {args.rate:g}/s, hosts={args.hosts}, radius={args.radius:g} m"
+        + reveal
+    )
     print(table(report))
     start, end = report["machineStart"]["loadavg"], report["machineEnd"]["loadavg"]
     print(f"load average: start {start}, end {end}")
