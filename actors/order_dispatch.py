@@ -30,7 +30,8 @@ from actors.results import ok
 from adapters.clock import epoch, iso
 
 REVEAL_WAVES = 4  # a grab offer reaches the crowd in this many waves over the reveal delay
-BATCH_POOL = 200  # candidates a batch or an assignment weighs (nearest first)
+BATCH_POOL = 50  # candidates a batch or an assignment weighs, nearest first (each one costs a
+# card from its host and an open-offer count: docs/benchmarks.md "Order created → first offer")
 WINDOW_HITS = 20  # the best providers an order brings to its batch matching window
 WINDOW_GRACE_S = 5.0  # a window that has not answered by then is given up
 
