@@ -2,13 +2,12 @@
 // alerts. Plain ES modules; Leaflet and socket.io-client are vendored (docs/console.md).
 
 import { api, all, session, whenUnauthorized } from "./api.js";
-import { $, el } from "./dom.js";
+import { $, el, fmtTime } from "./dom.js";
 import { Alerts } from "./alerts.js";
 import { Board } from "./board.js";
 import { Drawer } from "./drawer.js";
 import { LiveMap } from "./map.js";
 import { PROVIDER_STATE_LABEL, label } from "./labels.js";
-import { fmtTime } from "./dom.js";
 
 const STAFF = new Set(["admin", "dispatcher"]);
 let socket = null;
