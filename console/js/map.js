@@ -29,6 +29,16 @@ export class LiveMap {
     node.addEventListener("wheel", moved, { passive: true });
     node.addEventListener("dblclick", moved);
     this.map.zoomControl.getContainer().addEventListener("click", moved);
+    // Smaller circles when zoomed out, so a city's providers stay dots, not one blob.
+    this.map.on("zoomend", () => {
+      const radius = this.radius();
+      for (const held of this.providers.values()) held.marker.setRadius(radius);
+    });
+  }
+
+  radius() {
+    const zoom = this.map.getZoom();
+    return zoom >= 14 ? 7 : zoom >= 12 ? 5 : 3;
   }
 
   fitAreas() {
@@ -71,7 +81,9 @@ export class LiveMap {
     const parsed = Date.parse(summary.at);
     const fixMs = Number.isFinite(parsed) ? Math.min(parsed, receivedMs) : receivedMs;
     if (!held) {
-      const marker = L.circleMarker([summary.lat, summary.lng], { radius: 7, weight: 2, fillOpacity: 0.85 });
+      const marker = L.circleMarker([summary.lat, summary.lng], {
+        radius: this.radius(), weight: 1.5, fillOpacity: 0.85,
+      });
       marker.on("click", () => this.onProvider(summary.providerId));
       marker.addTo(this.providerLayer);
       held = { summary, marker, fixMs };
