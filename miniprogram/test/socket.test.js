@@ -1,5 +1,6 @@
 const { installWx, handshake, sentEvents, ack, push, flush } = require('./helpers/wx');
 const sock = require('../utils/socket');
+const packets = require('../utils/sio_packets');
 
 let wx;
 
@@ -27,23 +28,23 @@ const lastTask = () => wx.connectSocket.mock.results[wx.connectSocket.mock.resul
 
 describe('framing', () => {
   test('encodes CONNECT with auth, EVENT with and without ack id, ACK', () => {
-    expect(sock.encodeConnect({ token: 't' })).toBe('40{"token":"t"}');
-    expect(sock.encodeEvent('order.watch', { orderId: 7, afterSeq: 3 }, 12)).toBe('4212["order.watch",{"orderId":7,"afterSeq":3}]');
-    expect(sock.encodeEvent('heartbeat', {})).toBe('42["heartbeat",{}]');
-    expect(sock.encodeAck(4, [{ ok: true }])).toBe('434[{"ok":true}]');
+    expect(packets.encodeConnect({ token: 't' })).toBe('40{"token":"t"}');
+    expect(packets.encodeEvent('order.watch', { orderId: 7, afterSeq: 3 }, 12)).toBe('4212["order.watch",{"orderId":7,"afterSeq":3}]');
+    expect(packets.encodeEvent('heartbeat', {})).toBe('42["heartbeat",{}]');
+    expect(packets.encodeAck(4, [{ ok: true }])).toBe('434[{"ok":true}]');
   });
 
   test('decodes Engine.IO open, ping and Socket.IO event/ack/connect_error, with a namespace', () => {
-    expect(sock.decodeFrame('0{"sid":"a","pingInterval":25000}')).toEqual({ eio: '0', data: { sid: 'a', pingInterval: 25000 } });
-    expect(sock.decodeFrame('2')).toEqual({ eio: '2', data: '' });
-    expect(sock.decodeFrame('42["order.status",{"seq":2}]').sio).toEqual({ type: '2', nsp: '/', id: null, data: ['order.status', { seq: 2 }] });
-    expect(sock.decodeFrame('4317[{"ok":false,"error":{"code":"already_taken"}}]').sio).toEqual({
+    expect(packets.decodeFrame('0{"sid":"a","pingInterval":25000}')).toEqual({ eio: '0', data: { sid: 'a', pingInterval: 25000 } });
+    expect(packets.decodeFrame('2')).toEqual({ eio: '2', data: '' });
+    expect(packets.decodeFrame('42["order.status",{"seq":2}]').sio).toEqual({ type: '2', nsp: '/', id: null, data: ['order.status', { seq: 2 }] });
+    expect(packets.decodeFrame('4317[{"ok":false,"error":{"code":"already_taken"}}]').sio).toEqual({
       type: '3', nsp: '/', id: 17, data: [{ ok: false, error: { code: 'already_taken' } }],
     });
-    expect(sock.decodeFrame('44{"message":"refused","data":{"code":"invalid_token"}}').sio.data.data.code).toBe('invalid_token');
-    expect(sock.decodeFrame('42/admin,5["x",1]').sio).toEqual({ type: '2', nsp: '/admin', id: 5, data: ['x', 1] });
-    expect(sock.decodeFrame('42[broken')).toEqual({ eio: '4', sio: null });
-    expect(sock.decodeFrame('')).toBeNull();
+    expect(packets.decodeFrame('44{"message":"refused","data":{"code":"invalid_token"}}').sio.data.data.code).toBe('invalid_token');
+    expect(packets.decodeFrame('42/admin,5["x",1]').sio).toEqual({ type: '2', nsp: '/admin', id: 5, data: ['x', 1] });
+    expect(packets.decodeFrame('42[broken')).toEqual({ eio: '4', sio: null });
+    expect(packets.decodeFrame('')).toBeNull();
   });
 });
 

@@ -1,12 +1,8 @@
 // The one socket module: a Socket.IO v4 client (Engine.IO protocol 4) over wx.connectSocket,
-// the only transport a mini program has (CONTRACT §7).
-//
-// Engine.IO packets are text frames whose first character is the type:
-//   0 open {sid, pingInterval, pingTimeout, maxPayload}   1 close   2 ping   3 pong   4 message
-// A Socket.IO packet rides in a message (4) and starts with its own type:
-//   0 CONNECT (client sends auth: 40{"token":…}; hub answers 40{"sid":…})
-//   1 DISCONNECT   2 EVENT 42[<id>]["name",data]   3 ACK 43<id>[data]   4 CONNECT_ERROR 44{…}
-// (the default namespace "/" is never written.)
+// the only transport a mini program has (CONTRACT §7). The packet framing (Engine.IO and
+// Socket.IO types, encode/decode, ack ids in frames) is in ./sio_packets; this file holds the
+// connection, acks, heartbeat, reconnect and the resume-by-seq rule; on/off come from
+// ./listeners.
 //
 // What this module adds:
 // - emit(name, data) → Promise of the ack (ack ids count up per connection; a time-out rejects);
@@ -20,75 +16,19 @@
 //   with seq ≤ last are dropped; a gap (seq > last + 1) or a reconnect sends
 //   order.watch {orderId, afterSeq: last} and applies `missed` in order.
 const config = require('./config');
+const { EIO, SIO, encodeConnect, encodeEvent, decodeFrame } = require('./sio_packets');
+const Listeners = require('./listeners');
 
-const EIO = { OPEN: '0', CLOSE: '1', PING: '2', PONG: '3', MESSAGE: '4' };
-const SIO = { CONNECT: '0', DISCONNECT: '1', EVENT: '2', ACK: '3', CONNECT_ERROR: '4' };
 const SEQ_EVENTS = { 'order.status': 'status', 'chat.message': 'chat' };
 const AUTH_CODES = ['invalid_token', 'token_expired', 'missing_token'];
 
-// ---- framing (pure, exported for tests) ----
-
-function encodeConnect(auth) {
-  return EIO.MESSAGE + SIO.CONNECT + (auth ? JSON.stringify(auth) : '');
-}
-
-function encodeEvent(name, data, ackId) {
-  const args = data === undefined ? [name] : [name, data];
-  return EIO.MESSAGE + SIO.EVENT + (ackId !== undefined && ackId !== null ? String(ackId) : '') + JSON.stringify(args);
-}
-
-function encodeAck(ackId, args) {
-  return EIO.MESSAGE + SIO.ACK + String(ackId) + JSON.stringify(args || []);
-}
-
-// Parse one Socket.IO packet (the text after the Engine.IO '4').
-function decodeSocketIO(text) {
-  const type = text.charAt(0);
-  let i = 1;
-  let nsp = '/';
-  if (text.charAt(i) === '/') {
-    const comma = text.indexOf(',', i);
-    nsp = comma < 0 ? text.slice(i) : text.slice(i, comma);
-    i = comma < 0 ? text.length : comma + 1;
-  }
-  let idText = '';
-  while (i < text.length && text.charAt(i) >= '0' && text.charAt(i) <= '9') {
-    idText += text.charAt(i);
-    i += 1;
-  }
-  const rest = text.slice(i);
-  let data;
-  if (rest) {
-    try {
-      data = JSON.parse(rest);
-    } catch (e) {
-      return null;
-    }
-  }
-  return { type, nsp, id: idText ? Number(idText) : null, data };
-}
-
-function decodeFrame(frame) {
-  if (typeof frame !== 'string' || !frame) return null;
-  const type = frame.charAt(0);
-  const body = frame.slice(1);
-  if (type === EIO.OPEN) {
-    try {
-      return { eio: type, data: JSON.parse(body) };
-    } catch (e) {
-      return null;
-    }
-  }
-  if (type === EIO.MESSAGE) return { eio: type, sio: decodeSocketIO(body) };
-  return { eio: type, data: body };
-}
-
 // ---- the client ----
 
-class HubSocket {
+class HubSocket extends Listeners {
   // opts: {url, getToken, connectSocket (defaults to wx.connectSocket), minDelayMs, maxDelayMs,
   //        factor, heartbeatMs, ackTimeoutMs, random}
   constructor(opts) {
+    super();
     const o = opts || {};
     const d = config.socket;
     this.url = o.url || null;
@@ -108,38 +48,12 @@ class HubSocket {
     this.nextAckId = 0;
     this.acks = {}; // id -> {resolve, reject, timer, sent}
     this.queue = []; // [{id, frame}] emits waiting for a connection
-    this.listeners = {}; // event -> [fn]
     this.watched = {}; // orderId -> last seq held
     this.timers = { reconnect: null, heartbeat: null, ping: null };
     this.pingWindowMs = 0;
     this.sid = null;
     this.everConnected = false;
     this._watching = {};
-  }
-
-  // ---- listeners ----
-  on(event, fn) {
-    (this.listeners[event] = this.listeners[event] || []).push(fn);
-    return () => this.off(event, fn);
-  }
-
-  off(event, fn) {
-    const list = this.listeners[event];
-    if (!list) return;
-    const i = list.indexOf(fn);
-    if (i >= 0) list.splice(i, 1);
-  }
-
-  _fire(event, data) {
-    const list = (this.listeners[event] || []).slice();
-    for (const fn of list) {
-      try {
-        fn(data);
-      } catch (e) {
-        // a listener's bug must not break the socket
-        if (typeof console !== 'undefined') console.error('[socket] listener of ' + event, e);
-      }
-    }
   }
 
   // ---- connection ----
@@ -470,13 +384,4 @@ class HubSocket {
   }
 }
 
-module.exports = {
-  HubSocket,
-  encodeConnect,
-  encodeEvent,
-  encodeAck,
-  decodeFrame,
-  decodeSocketIO,
-  EIO,
-  SIO,
-};
+module.exports = { HubSocket };
