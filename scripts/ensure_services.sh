@@ -368,7 +368,7 @@ preinstall_missing() {
   fi
 }
 
-# The console's browser tests (tests/test_console.py) drive Debian's chromium; a CJK font
+# The console's browser tests (tests/test_console_*.py) drive Debian's chromium; a CJK font
 # makes the Chinese UI readable in their screenshots (without one it renders as boxes).
 ensure_chromium() {
   local missing=()
