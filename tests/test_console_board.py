@@ -76,7 +76,7 @@ async def test_new_order_appears_live_and_is_assigned_from_the_drawer(console, w
     assert msg == f"已派给师傅 #{provider.provider_id}，等待师傅接单"
     # Staff assignment is a personal offer to that provider (docs/api.md); they accept it and
     # the change appears live.
-    await expect(page.locator("#drawer-timeline")).to_contain_text("assign")
+    await expect(page.locator("#drawer-timeline")).to_contain_text("人工指派")
     offer = await sock.wait_for("order.offer", orderId=order["id"])
     assert offer["orderId"] == order["id"]
     t0 = time.monotonic()

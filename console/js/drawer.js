@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { $, el, clear, fmtTime, fmtYuan } from "./dom.js";
 import {
   STATUS_LABEL, URGENCY_LABEL, MODE_LABEL, PAYMENT_LABEL, REASON_LABEL, LIVE_STATUSES, label,
+  STAGE_LABEL, STRATEGY_LABEL, PART_LABEL, ROLE_LABEL, ACTION_LABEL,
 } from "./labels.js";
 
 export class Drawer {
@@ -83,11 +84,13 @@ export class Drawer {
     clear(list);
     for (const item of body.items) {
       const d = item.detail || {};
-      const extra = [d.action, d.stage, d.reason].filter(Boolean).join(" · ");
+      const extra = [
+        d.action && label(ACTION_LABEL, d.action), d.stage && label(STAGE_LABEL, d.stage), d.reason,
+      ].filter(Boolean).join(" · ");
       list.append(el("li", {},
         el("time", { text: fmtTime(item.at) }),
         el("strong", { text: label(STATUS_LABEL, item.status) }),
-        el("span", { class: "by", text: item.by || "" }),
+        el("span", { class: "by", text: item.by ? label(ROLE_LABEL, item.by) : "" }),
         el("span", { class: "extra", text: extra })));
     }
   }
@@ -104,7 +107,7 @@ export class Drawer {
     if (this.orderId !== orderId) return;
     clear(box);
     const st = body.state || {};
-    box.append(el("p", { class: "muted", text: `阶段：${st.stage || "—"}${st.pinned ? "（待人工处理）" : ""}　已尝试：${(st.tried || []).length} 位` }));
+    box.append(el("p", { class: "muted", text: `阶段：${st.stage ? label(STAGE_LABEL, st.stage) : "—"}${st.pinned ? "（待人工处理）" : ""}　已尝试：${(st.tried || []).length} 位` }));
     const select = $("assign-select");
     const keep = select.value;
     clear(select);
@@ -120,7 +123,7 @@ export class Drawer {
         el("thead", {}, el("tr", {}, ["师傅", "距离", "得分", "分项", ""].map((h) => el("th", { text: h })))));
       const tbody = el("tbody");
       for (const c of ex.candidates || []) {
-        const parts = Object.entries(c.parts || {}).map(([k, v]) => `${k} ${Number(v).toFixed(2)}`).join(" · ");
+        const parts = Object.entries(c.parts || {}).map(([k, v]) => `${label(PART_LABEL, k)} ${Number(v).toFixed(2)}`).join(" · ");
         tbody.append(el("tr", { class: c.chosen ? "chosen" : "" },
           el("td", { text: `#${c.providerId}` }),
           el("td", { text: `${(c.distanceM / 1000).toFixed(2)} km` }),
@@ -135,7 +138,7 @@ export class Drawer {
       table.append(tbody);
       const excluded = (ex.excluded || []).map((x) => `#${x.providerId} ${label(REASON_LABEL, x.reason)}`).join("，");
       box.append(el("section", { class: "decision" },
-        el("h4", { text: `#${item.seq} ${ex.stage || item.stage || ""} · ${ex.strategy || ""} · ${fmtTime(item.at)}` }),
+        el("h4", { text: `#${item.seq} ${label(STAGE_LABEL, ex.stage || item.stage)} · ${label(STRATEGY_LABEL, ex.strategy)} · ${fmtTime(item.at)}` }),
         (ex.candidates || []).length ? table : el("p", { class: "muted", text: "没有符合条件的师傅" }),
         excluded ? el("p", { class: "excluded", text: `排除（${ex.excludedCount ?? (ex.excluded || []).length}）：${excluded}` }) : null));
     }

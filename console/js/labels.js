@@ -39,4 +39,28 @@ export const REASON_LABEL = {
   too_many_offers: "待回应派单过多",
 };
 
+// Dispatch (docs/api.md "Dispatch"): the chain's stages, strategies, score parts.
+export const STAGE_LABEL = {
+  scheduled: "等待预约派单", grab: "抢单大厅", window: "合并匹配", batches: "分批派单",
+  assign: "系统指派", alert: "转人工",
+};
+export const STRATEGY_LABEL = { nearest: "就近", weighted: "综合评分" };
+export const PART_LABEL = {
+  distance: "距离", rating: "评分", load: "负载", acceptance: "接单率", idle: "空闲时长",
+  previous: "老客师傅",
+};
+export const ROLE_LABEL = {
+  customer: "客户", provider: "师傅", dispatcher: "调度", admin: "管理员", system: "系统",
+  staff: "客服",
+};
+export const ACTION_LABEL = {
+  create: "下单", dispatch: "派单", grab: "抢单", accept: "接单", decline: "拒单/退回",
+  assign: "人工指派", auto_assign: "系统指派", offer_timeout: "派单超时", expire: "过期",
+  depart: "出发", arrive: "到达", quote: "报价", "confirm-quote": "确认报价", start: "开工",
+  complete: "完工", cancel: "取消", slot_reminder: "预约提醒", no_show: "师傅未按时出发",
+  payment_opened: "发起支付", paid: "已支付", payment_failed: "支付失败",
+  payment_closed: "支付关闭", refund_requested: "申请退款", refunded: "已退款",
+  refund_failed: "退款失败",
+};
+
 export const label = (table, key) => table[key] ?? String(key ?? "—");
