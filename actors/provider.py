@@ -149,6 +149,12 @@ class ProviderActor:
         await self._sync()
         return ok(cooldownUntil=self.record["cooldownUntil"])
 
+    async def rerate(self, rating: float) -> dict:
+        """A new review moved the provider's rating: dispatch scores with it from now on."""
+        self.rating = float(rating)
+        await self.env.redis.hset(self.env.keys.cards(), str(self.id), orjson.dumps(self.card()))
+        return ok()
+
     async def revoke(self) -> dict:
         self.verified = False
         return await self.go_offline("revoked")
@@ -210,6 +216,7 @@ MESSAGES = {
     "reserve": ProviderActor.reserve,
     "release": ProviderActor.release,
     "missed": ProviderActor.missed,
+    "rerate": ProviderActor.rerate,
     "revoke": ProviderActor.revoke,
     "where": ProviderActor.where,
 }

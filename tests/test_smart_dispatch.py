@@ -224,3 +224,27 @@ async def test_a_batch_resumes_after_its_hosts_are_killed(world):
     done = await customer.api.ok("GET", f"/api/orders/{oid}")
     assert done["providerId"] == second.provider_id
     await customer.api.ok("POST", f"/api/orders/{oid}/cancel", {"reason": "done"})
+
+
+async def test_a_new_review_moves_the_rating_dispatch_scores_with(world):
+    lat, lng = 24.5, 111.0
+    area = await world.area(lat, lng, half=0.2)
+    await world.policy(area["id"], batch_size=1, batch_s=30)
+    provider, sock = await _provider_at(world, lat + 0.5 * KM, lng)
+    customer = await world.customer()
+    first = await world.order(customer, lat=lat, lng=lng, dispatchMode="auto")
+    await sock.wait_for("order.offer", orderId=first["id"])
+    for action in ("accept", "depart", "arrive", "start", "complete"):
+        await provider.api.ok("POST", f"/api/orders/{first['id']}/{action}")
+    review = {"rating": 1, "serviceRating": 1, "qualityRating": 1, "speedRating": 1}
+    await customer.api.ok("POST", f"/api/orders/{first['id']}/review", review, status=201)
+    page = await customer.api.ok("GET", f"/api/providers/{provider.provider_id}/reviews")
+    rating = page["summary"]["rating"]
+    assert rating < 4.5  # the prior, before the review
+    second = await world.order(customer, lat=lat, lng=lng, dispatchMode="auto")
+    await sock.wait_for("order.offer", orderId=second["id"])
+    [decision] = (await _why(world, second["id"]))["items"]
+    [mine] = decision["explanation"]["candidates"]
+    weight = (await _why(world, second["id"]))["policy"]["weights"]["rating"]
+    assert mine["parts"]["rating"] == round(weight * (rating - 1) / 4, 4)
+    await customer.api.ok("POST", f"/api/orders/{second['id']}/cancel", {"reason": "done"})

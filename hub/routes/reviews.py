@@ -81,7 +81,9 @@ async def review_order(call: Call):
         raise Conflict("an order can be reviewed once it is completed", "not_completed")
     review = {**b.model_dump(), "tags": list(dict.fromkeys(b.tags))}  # a tag counts once
     with duplicate_is_conflict("this order has been reviewed already", "already_reviewed"):
-        review_id, _ = await reviews.add(hub.db, order, review)
+        review_id, rating = await reviews.add(hub.db, order, review)
+    # An online provider's actor scores with the new rating (offline: read when it loads).
+    await hub.actors.provider(order["provider_id"], "rerate", float(rating))
     if b.rating <= LOW_RATING:
         await alert_staff(
             hub,
