@@ -24,6 +24,15 @@ async def present_ids(db: Database) -> list[int]:
     return [r["id"] for r in rows]
 
 
+async def positions(db: Database) -> list[dict]:
+    """Online and busy providers with their last position (written on going online and
+    every few seconds after): the console's map before live updates arrive."""
+    return await db.fetch_all(
+        "SELECT id, work_status, last_lat, last_lng, location_at FROM providers"
+        " WHERE work_status <> 'offline' AND last_lat IS NOT NULL ORDER BY id"
+    )
+
+
 async def save_presence(
     db: Database,
     provider_id: int,

@@ -171,6 +171,18 @@ class ProviderOut(Out):
     phone: str | None = Field(None, description="masked")
 
 
+class ProviderPosition(Out):
+    provider_id: int
+    status: str = Field(description="online | busy")
+    lat: float
+    lng: float
+    at: str | None = Field(None, description="when that fix was written")
+
+
+class ProviderPositions(Out):
+    items: list[ProviderPosition]
+
+
 class ProviderListQuery(In):
     verification: Literal["pending", "approved", "rejected"] | None = None
     page: Annotated[int, Field(ge=1, le=100_000)] = 1

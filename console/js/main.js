@@ -113,13 +113,20 @@ async function start() {
     } else if (kind === "alert") alerts.add(msg);
   });
   // After a reconnect, catch up on what changed while away.
-  socket.io.on("reconnect", () => loadOrders().catch(() => {}));
+  socket.io.on("reconnect", () => Promise.all([loadOrders(), loadProviders()]).catch(() => {}));
 
   async function loadOrders() {
     const orders = await all("/api/orders", 1000);
     for (const order of orders) applyOrder(order);
   }
-  await loadOrders();
+  // Where the online providers are now; a live update that arrived first is newer: kept.
+  async function loadProviders() {
+    const body = await api("GET", "/api/admin/providers/positions");
+    for (const p of body.items) {
+      if (!liveMap.providers.has(p.providerId)) liveMap.provider(p);
+    }
+  }
+  await Promise.all([loadOrders(), loadProviders()]);
   document.body.dataset.ready = "1";
   window.addEventListener("resize", () => liveMap.invalidate());
 }

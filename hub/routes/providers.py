@@ -7,6 +7,7 @@ from __future__ import annotations
 import orjson
 
 from adapters import catalog, providers
+from adapters.clock import iso
 from hub.audit import audit
 from hub.auth import STAFF
 from hub.errors import Conflict, Invalid, NotFound, duplicate_is_conflict
@@ -15,6 +16,7 @@ from hub.models import (
     ProviderApply,
     ProviderListQuery,
     ProviderOut,
+    ProviderPositions,
     ProviderVerify,
 )
 from hub.router import Call, Router
@@ -109,6 +111,24 @@ async def list_providers(call: Call):
     q = call.query
     rows, total = await providers.page(call.hub.db, q.verification, q.limit, (q.page - 1) * q.limit)
     return {"items": [provider_json(r, private=True) for r in rows], "total": total}
+
+
+@router.route("GET", "/api/admin/providers/positions", roles=STAFF, response=ProviderPositions)
+async def provider_positions(call: Call):
+    """Where the online providers are (their last written fix, at most seconds old); live
+    changes then come as `console.update` (CONTRACT §11)."""
+    return {
+        "items": [
+            {
+                "providerId": r["id"],
+                "status": r["work_status"],
+                "lat": r["last_lat"],
+                "lng": r["last_lng"],
+                "at": iso(r["location_at"]),
+            }
+            for r in await providers.positions(call.hub.db)
+        ]
+    }
 
 
 @router.route("GET", "/api/providers/{id:int}", response=ProviderOut)
