@@ -24,7 +24,11 @@ async def _providers(world: World, n: int, hubs: list[str]):
         async with sem:
             user = await world.provider()
             sock = await world.socket(user, hubs[i % len(hubs)])
-            ack = await sock.call("provider.online", {"lat": 20.03 + i * 1e-5, "lng": 110.3})
+            # A generous timeout: one of 200 go-onlines was once seen taking over 30 s on a
+            # loaded machine (not understood yet; see the stop note), and this test is about
+            # the grabs that follow.
+            where = {"lat": 20.03 + i * 1e-5, "lng": 110.3}
+            ack = await sock.call("provider.online", where, timeout=90)
             assert ack["ok"], ack
             return user, sock
 
