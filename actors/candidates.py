@@ -125,8 +125,6 @@ def candidate(pid: int, distance_m: float, card: dict, fix, open_offers: int) ->
     return Candidate(
         provider_id=pid,
         distance_m=distance_m,
-        lat=0.0,
-        lng=0.0,
         online=card["online"],
         verified=card["verified"],
         skills=frozenset(card["skills"]),

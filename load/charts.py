@@ -98,10 +98,7 @@ def line_chart(
                     f'points="{" ".join(seg)}"/>'
                 )
     out.append("</svg>")
-    legend = "".join(
-        f'<span class="lg"><i style="background:{COLORS[i % len(COLORS)]}"></i>{esc(k)}</span>'
-        for i, k in enumerate(lines)
-    )
+    legend = legend_html(lines)
     svg = "".join(out)
     return f'<div class="chart">{svg}<div class="legend">{legend}</div></div>'
 
@@ -163,3 +160,11 @@ def fmt(v) -> str:
             return f"{v:.1f}"
         return f"{v:.2f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def legend_html(names) -> str:
+    """The colour key of a chart's series, in COLORS order."""
+    return "".join(
+        f'<span class="lg"><i style="background:{COLORS[i % len(COLORS)]}"></i>{esc(k)}</span>'
+        for i, k in enumerate(names)
+    )

@@ -51,8 +51,6 @@ def cand(pid: int = 1, distance: float = 1000.0, **kw) -> Candidate:
     base = dict(
         provider_id=pid,
         distance_m=distance,
-        lat=LAT,
-        lng=LNG,
         skills=frozenset({SERVICE}),
         areas=frozenset({1}),
         fix_at=NOW - 10,

@@ -29,7 +29,7 @@ JOB = Job(order_id=1, service_id=5, lat=31.23, lng=121.47)
 
 
 def cand(pid: int, distance: float) -> Candidate:
-    return Candidate(provider_id=pid, distance_m=distance, lat=31.23, lng=121.47)
+    return Candidate(provider_id=pid, distance_m=distance)
 
 
 def nearest(*distances: float, policy: Policy | None = None):

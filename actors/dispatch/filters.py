@@ -31,9 +31,7 @@ class Candidate:
     """What dispatch knows of one provider at one moment (its card, its fix, its distance)."""
 
     provider_id: int
-    distance_m: float
-    lat: float
-    lng: float
+    distance_m: float  # from the order, as the index measured it (no position needed beyond)
     online: bool = True
     verified: bool = True
     skills: frozenset[int] = frozenset()

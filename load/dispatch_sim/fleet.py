@@ -77,8 +77,6 @@ class Fleet:
         return Candidate(
             provider_id=p.id,
             distance_m=distance_m,
-            lat=float(self.lat[i]),
-            lng=float(self.lng[i]),
             online=p.online,
             verified=p.verified,
             skills=p.skills,

@@ -4,7 +4,7 @@ pickup-distance histogram) and Lorenz curves (with the line of perfect equality)
 
 from __future__ import annotations
 
-from load.charts import COLORS, esc, fmt, nice
+from load.charts import COLORS, esc, fmt, legend_html, nice
 
 W, H = 560, 260
 PAD_L, PAD_R, PAD_T, PAD_B = 52, 10, 24, 34
@@ -67,10 +67,7 @@ def xy_chart(
             f'points="{line}"/>'
         )
     out.append("</svg>")
-    legend = "".join(
-        f'<span class="lg"><i style="background:{COLORS[i % len(COLORS)]}"></i>{esc(k)}</span>'
-        for i, k in enumerate(series)
-    )
+    legend = legend_html(series)
     return f'<div class="chart">{"".join(out)}<div class="legend">{legend}</div></div>'
 
 
