@@ -19,6 +19,7 @@ from hub.errors import ApiError, Forbidden, Invalid, ack_error
 from hub.models import In, Lat, Lng
 from hub.router import validation_message
 from hub.routes.orders import actor_of, grab_allowed, raise_for, visible_order
+from hub.socket_edge import EdgeServer
 
 log = logging.getLogger("orderhub.realtime")
 
@@ -62,12 +63,13 @@ class Realtime:
 
     def __init__(self, hub, client_manager):
         self.hub = hub
-        self.sio = socketio.AsyncServer(
+        # The edge (hub/socket_edge.py) refuses reserved/unknown event names and non-finite
+        # or non-object payloads before any handler runs; frames over 64 KB close the socket.
+        self.sio = EdgeServer(
             async_mode="asgi",
             client_manager=client_manager,
             json=jsonio,
             cors_allowed_origins="*",
-            max_http_buffer_size=64 * 1024,
             ping_interval=20,
             ping_timeout=20,
         )

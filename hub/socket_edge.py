@@ -1,0 +1,106 @@
+"""CONTRACT §7's socket edge: what a client may send before any handler sees it.
+
+python-socketio routes a client's event by name alone, the reserved `connect` and `disconnect`
+included: a client emitting `connect` would run the connect handler again (one argument: a
+TypeError traceback; two: a second authentication that joins the new identity's rooms). And a
+frame whose JSON has `NaN` fails to decode in Engine.IO's task, which logs a traceback and
+answers nothing. So the server checks every event packet here, first:
+
+- a name that is not a client event of the table (reserved names included) → `unknown_event`;
+- a payload that does not decode, is not a JSON object, or holds a non-finite number →
+  `invalid_input`;
+
+both answered only when the client asked for an ack, and nothing else happens. The client
+events are the ones registered with `sio.on` under non-reserved names, so a new event is
+allowed by registering its handler.
+
+Frames over `MAX_FRAME` bytes are refused by Engine.IO itself, which closes the connection
+(there is no ack to answer); the client reconnects as after any drop (docs/api.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import socketio
+from socketio import packet
+
+MAX_FRAME = 64 * 1024  # Engine.IO's max_http_buffer_size: one websocket frame or polling POST
+
+
+class _Unreadable:
+    """The data of a packet whose JSON did not decode."""
+
+    def __repr__(self) -> str:
+        return "<unreadable payload>"
+
+
+UNREADABLE = _Unreadable()
+
+
+class EdgePacket(packet.Packet):
+    """A Socket.IO packet whose undecodable JSON becomes UNREADABLE instead of an exception
+    (the header, and so the ack id, decoded before the JSON did)."""
+
+    def decode(self, encoded_packet):
+        try:
+            return super().decode(encoded_packet)
+        except json.JSONDecodeError:  # orjson's error is a subclass
+            self.data = UNREADABLE
+            return 0
+
+
+def _finite(value, depth: int = 0) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if depth > 64:  # orjson refuses deeper nesting anyway
+        return False
+    if isinstance(value, dict):
+        return all(_finite(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v, depth + 1) for v in value)
+    return True
+
+
+def refusal(data) -> dict | None:
+    """The error an event packet's data earns at the edge, or None to let it through. `data`
+    is `[name, payload?, ...]`; names are checked by the server (it knows its handlers)."""
+    if data is UNREADABLE:
+        return {"code": "invalid_input", "message": "the payload is not readable JSON"}
+    args = data[1:]
+    if args and not isinstance(args[0], dict):
+        return {"code": "invalid_input", "message": "send the payload as a JSON object"}
+    if not _finite(args):
+        return {"code": "invalid_input", "message": "numbers must be finite (no NaN/Infinity)"}
+    return None
+
+
+class EdgeServer(socketio.AsyncServer):
+    """An AsyncServer that refuses, at the edge, events no handler of the table takes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(serializer=EdgePacket, max_http_buffer_size=MAX_FRAME, **kwargs)
+
+    def client_events(self) -> set[str]:
+        return {e for e in self.handlers.get("/", {}) if e not in self.reserved_events}
+
+    async def _handle_event(self, eio_sid, namespace, id, data):
+        name = data[0] if isinstance(data, list) and data else None
+        if isinstance(name, str) and name in self.client_events():
+            error = refusal(data)
+        elif data is UNREADABLE:
+            error = refusal(data)
+        else:
+            shown = name[:40] if isinstance(name, str) else type(name).__name__
+            error = {"code": "unknown_event", "message": f"no client event {shown!r}"}
+        if error is None:
+            return await super()._handle_event(eio_sid, namespace, id, data)
+        namespace = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if id is None or not self.manager.is_connected(sid, namespace):
+            return
+        ack = {"ok": False, "error": error}
+        await self._send_packet(
+            eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[ack])
+        )
