@@ -53,9 +53,23 @@ async function ensureLogin(role) {
   return res.token;
 }
 
+// A login of this role: the provider pages need a provider account. The stored login may be
+// another role's (the customer side was opened first); log in again (a develop build may have
+// a new sandbox code). The hub fixes a user's role when the user is created, so a WeChat user
+// who is a customer stays one: that is a 403 wrong_role the page shows.
+async function ensureRole(role) {
+  await ensureLogin(role);
+  const user = currentUser();
+  if (user && user.role === role) return user;
+  const res = await login(role);
+  if (res.user && res.user.role === role) return res.user;
+  const text = role === 'provider' ? '当前微信账号是客户账号，不能进入师傅端' : '当前微信账号是师傅账号，不能下单';
+  throw new api.ApiError('wrong_role', text, 403);
+}
+
 function logout() {
   wx.removeStorageSync(config.KEYS.token);
   wx.removeStorageSync(config.KEYS.user);
 }
 
-module.exports = { login, ensureLogin, logout, currentUser, isLoggedIn };
+module.exports = { login, ensureLogin, ensureRole, logout, currentUser, isLoggedIn };
