@@ -143,6 +143,30 @@ class ActorGateway:
                 if isinstance(result, BaseException):
                     log.warning("location batch failed: %r", result)
 
+    async def nearby_providers(
+        self, service_id: int, lat: float, lng: float, radius_m: float, count: int
+    ) -> list[tuple[int, float]] | None:
+        """(provider id, metres) of the providers listed for the service near a point, nearest
+        first, from the standing hosts' indexes (what dispatch searches); None when the
+        placement has no standing hosts (dedicated: the index is Redis GEO, actors/geo.py)."""
+        names = self.placement.standing_hosts()
+        if not names:
+            return None
+        handles = [await self.placement.handle_named(n) for n in names]
+        calls = [
+            asyncio.wait_for(h.nearby.remote(service_id, lat, lng, radius_m, count), 5)
+            for h in handles
+            if h is not None
+        ]
+        found: list[tuple[int, float]] = []
+        for answer in await asyncio.gather(*calls, return_exceptions=True):
+            if isinstance(answer, BaseException):
+                log.warning("nearby search failed on a host: %r", answer)
+                continue
+            found.extend((hit[0], hit[1]) for hit in answer)
+        found.sort(key=lambda hit: (hit[1], hit[0]))
+        return found[:count]
+
     # --- health -------------------------------------------------------------------------------
 
     async def hosts(self) -> list[dict]:

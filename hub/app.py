@@ -38,11 +38,13 @@ from hub.routes import (
     earnings,
     health,
     hosts,
+    nearby,
     orders,
     payments,
     providers,
     reconciliation,
     reviews,
+    uploads,
 )
 
 log = logging.getLogger("orderhub")
@@ -54,6 +56,7 @@ ROUTERS = [
     auth.router,
     catalog.router,
     providers.router,
+    nearby.router,
     orders.router,
     payments.router,
     reviews.router,
@@ -143,7 +146,7 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
             await hub.pay.close()
 
     app = Starlette(
-        routes=to_starlette(endpoints()) + console.routes(),
+        routes=to_starlette(endpoints()) + uploads.routes() + console.routes(),
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_error_handler,

@@ -92,6 +92,16 @@ function once(opts) {
   });
 }
 
+// A 401: forget the token and let the app log in again (utils/upload.js calls this too).
+function handleUnauthorized(err) {
+  try {
+    wx.removeStorageSync(config.KEYS.token);
+  } catch (e) {
+    // ignore
+  }
+  if (unauthorizedHandler) unauthorizedHandler(err);
+}
+
 function newIdempotencyKey() {
   const rand = () => Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
   return Date.now().toString(16) + '-' + rand() + rand() + rand();
@@ -120,14 +130,7 @@ async function request(opts) {
       attempt += 1;
       continue;
     }
-    if (r.error.status === 401 && opts.auth !== false) {
-      try {
-        wx.removeStorageSync(config.KEYS.token);
-      } catch (e) {
-        // ignore
-      }
-      if (unauthorizedHandler) unauthorizedHandler(r.error);
-    }
+    if (r.error.status === 401 && opts.auth !== false) handleUnauthorized(r.error);
     throw r.error;
   }
 }
@@ -150,6 +153,7 @@ module.exports = {
   post,
   getToken,
   onUnauthorized,
+  handleUnauthorized,
   setSleep,
   newIdempotencyKey,
   showError,
