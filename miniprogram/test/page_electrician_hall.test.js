@@ -1,0 +1,161 @@
+const { installWx, handshake, sentEvents, ack, push, flush } = require('./helpers/wx');
+const { addProviderWx, loginProvider } = require('./helpers/provider');
+const { loadPage, texts, simulate } = require('./helpers/page');
+
+let wx;
+let page;
+
+const inSecs = (s) => new Date(Date.now() + s * 1000).toISOString();
+const offer = (id, distanceM, secs, extra) =>
+  Object.assign({ orderId: id, serviceId: 1, distanceM, price: 8000, address: '朝阳区', urgency: 'normal', dispatchMode: 'grab', expiresAt: inSecs(secs) }, extra || {});
+
+beforeEach(() => {
+  jest.resetModules();
+  wx = addProviderWx(installWx());
+  loginProvider(wx);
+  wx.__route('GET', /^\/api\/services$/, () => ({ statusCode: 200, data: [{ id: 1, category: 'electrical', name: '电路检修' }, { id: 2, category: 'plumbing', name: '水管维修' }] }));
+});
+
+afterEach(() => {
+  if (page) page.instance.onUnload();
+  require('../utils/duty').reset();
+  require('../utils/live').reset();
+  page = null;
+});
+
+const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const events = (name) => sentEvents(task()).filter((e) => e.name === name);
+
+async function open(offers) {
+  page = loadPage('pages/electrician/hall');
+  await page.instance.onLoad({});
+  await flush();
+  handshake(task());
+  await flush();
+  const snaps = events('hall.snapshot');
+  expect(snaps).toHaveLength(1);
+  ack(task(), snaps[0].id, { ok: true, offers: offers || [] });
+  await flush();
+  return page;
+}
+
+test('the snapshot on connect fills the hall: service, district, distance, price, countdown, nearest first', async () => {
+  await open([offer(5, 1500, 90), offer(6, 420, 30, { serviceId: 2, urgency: 'urgent', address: '海淀区' })]);
+  expect(texts(page, '.offer-service')).toEqual(['水管维修', '电路检修']);
+  expect(texts(page, '.offer-address')).toEqual(['海淀区', '朝阳区']);
+  expect(texts(page, '.offer-distance')).toEqual(['距离 420米', '距离 1.5公里']);
+  expect(texts(page, '.offer-price')).toEqual(['¥80.00', '¥80.00']);
+  expect(texts(page, '.tag-urgent')).toEqual(['加急']);
+  const [c1, c2] = texts(page, '.countdown');
+  expect(c1).toMatch(/^剩余 00:(29|30)$/);
+  expect(c2).toMatch(/^剩余 01:(29|30)$/);
+  expect(texts(page, '.duty-status')).toEqual(['未上线']);
+});
+
+test('offers appear and vanish live, and run out on their own', async () => {
+  await open([]);
+  expect(texts(page, '.no-offers')).toEqual(['当前未上线']);
+  push(task(), 'order.offer', offer(7, 800, 60));
+  push(task(), 'order.offer', offer(8, 300, 1.2));
+  await flush();
+  expect(page.querySelectorAll('.offer')).toHaveLength(2);
+  push(task(), 'order.taken', { orderId: 7, reason: 'taken' });
+  await flush();
+  expect(page.data.offers.map((o) => o.orderId)).toEqual([8]);
+  await simulate.sleep(2100); // order 8's countdown ends
+  expect(page.querySelectorAll('.offer')).toHaveLength(0);
+});
+
+test('a won grab opens the order and starts close location reporting', async () => {
+  await open([offer(5, 500, 60)]);
+  page.querySelector('.grab').dispatchEvent('tap');
+  await flush();
+  const [g] = events('order.grab');
+  expect(g.data).toEqual({ orderId: 5 });
+  expect(texts(page, '.grab')).toEqual(['抢单中…']);
+  push(task(), 'order.taken', { orderId: 5, reason: 'taken' }); // the crowd hears it was taken: not us yet
+  await flush();
+  expect(page.querySelectorAll('.offer')).toHaveLength(1);
+  ack(task(), g.id, { ok: true, order: { id: 5, status: 'accepted' } });
+  await flush();
+  expect(texts(page, '.grab')).toEqual(['已抢到']);
+  expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '抢单成功' }));
+  expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/electrician/order-detail?id=5' });
+  expect(require('../utils/duty').reporterMode()).toBe('order');
+});
+
+test('a lost grab says the order was taken, then the offer vanishes; other refusals keep it', async () => {
+  await open([offer(5, 500, 60), offer(6, 900, 60)]);
+  page.instance.onGrabTap({ currentTarget: { dataset: { id: 5 } } });
+  await flush();
+  ack(task(), events('order.grab')[0].id, { ok: false, error: { code: 'already_taken', message: 'taken' } });
+  await flush();
+  expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '手慢了，订单已被抢走' }));
+  expect(texts(page, '.grab')).toEqual(['已被抢', '抢单']);
+  const p = page.instance.onGrabTap({ currentTarget: { dataset: { id: 6 } } });
+  await flush();
+  ack(task(), events('order.grab')[1].id, { ok: false, error: { code: 'at_capacity', message: 'full' } });
+  await p;
+  expect(wx.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '手上订单已满，完成后再来抢' }));
+  await simulate.sleep(1600);
+  expect(page.data.offers.map((o) => [o.orderId, o.grabText])).toEqual([[6, '抢单']]); // may try again
+});
+
+test('after a dropped socket the hall asks for a snapshot again and shows only what is open now', async () => {
+  await open([offer(5, 500, 60), offer(6, 900, 60)]);
+  const first = task();
+  first.drop();
+  await flush();
+  expect(texts(page, '.reconnecting')).toEqual(['连接中断，正在重连…']);
+  await simulate.sleep(550);
+  handshake(task());
+  await flush();
+  const snaps = events('hall.snapshot');
+  expect(snaps).toHaveLength(1); // on the new connection
+  ack(task(), snaps[0].id, { ok: true, offers: [offer(6, 900, 60), offer(9, 100, 60)] });
+  await flush();
+  expect(page.data.offers.map((o) => o.orderId)).toEqual([9, 6]);
+  expect(page.querySelectorAll('.reconnecting')).toHaveLength(0);
+});
+
+test('going online and offline from the hall', async () => {
+  await open([]);
+  page.querySelector('.online-btn').dispatchEvent('tap');
+  await flush();
+  const [on] = events('provider.online');
+  expect(on.data.lat).toBeCloseTo(39.9961, 3);
+  ack(task(), on.id, { ok: true, status: 'online' });
+  await flush();
+  expect(texts(page, '.duty-status')).toEqual(['接单中']);
+  expect(texts(page, '.online-btn')).toEqual(['下线休息']);
+  expect(events('hall.snapshot')).toHaveLength(2); // online: what is open now
+  ack(task(), events('hall.snapshot')[1].id, { ok: true, offers: [offer(3, 100, 60)] });
+  await flush();
+  expect(page.querySelectorAll('.offer')).toHaveLength(1);
+  page.querySelector('.online-btn').dispatchEvent('tap');
+  await flush();
+  ack(task(), events('provider.offline')[0].id, { ok: true });
+  await flush();
+  expect(texts(page, '.duty-status')).toEqual(['未上线']);
+  expect(page.querySelectorAll('.offer')).toHaveLength(0);
+});
+
+test('an unapproved provider cannot go online: the reason is shown', async () => {
+  await open([]);
+  const p = page.instance.onOnlineTap();
+  await flush();
+  ack(task(), events('provider.online')[0].id, { ok: false, error: { code: 'not_verified', message: 'not approved' } });
+  await p;
+  expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '资质审核通过后才能上线' }));
+  expect(texts(page, '.duty-status')).toEqual(['未上线']);
+});
+
+test('a customer account cannot open the hall', async () => {
+  wx.setStorageSync('orderhub.user', { id: 1, role: 'customer' });
+  wx.__route('POST', /wechat-login$/, () => ({ statusCode: 200, data: { token: 'tok-c', user: { id: 1, role: 'customer' } } }));
+  page = loadPage('pages/electrician/hall');
+  await page.instance.onLoad({});
+  await flush();
+  expect(texts(page, '.load-error')).toEqual(['当前微信账号是客户账号，不能进入师傅端']);
+  expect(wx.connectSocket).not.toHaveBeenCalled();
+});
