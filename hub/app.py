@@ -34,6 +34,7 @@ from hub.routes import (
     auth,
     catalog,
     complaints,
+    dashboard,
     dispatch,
     earnings,
     health,
@@ -64,6 +65,7 @@ ROUTERS = [
     earnings.router,
     reconciliation.router,
     dispatch.router,
+    dashboard.router,
 ]
 
 

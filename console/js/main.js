@@ -5,12 +5,17 @@ import { api, all, session, whenUnauthorized } from "./api.js";
 import { $, el, fmtTime } from "./dom.js";
 import { Alerts } from "./alerts.js";
 import { Board } from "./board.js";
+import { Dashboard } from "./dashboard.js";
 import { Drawer } from "./drawer.js";
 import { LiveMap } from "./map.js";
 import { PROVIDER_STATE_LABEL, label } from "./labels.js";
 
 const STAFF = new Set(["admin", "dispatcher"]);
 let socket = null;
+let showView = () => {};
+for (const tab of document.querySelectorAll(".view-tab")) {
+  tab.addEventListener("click", () => showView(tab.dataset.view));
+}
 
 function showLogin(message = "") {
   if (socket) { socket.disconnect(); socket = null; }
@@ -76,6 +81,14 @@ async function start() {
   });
   const alerts = new Alerts({ onOrder: openOrder });
   liveMap.setAreas(areas);
+  const dashboard = new Dashboard($("dashboard"), {});
+  showView = (view) => {
+    for (const tab of document.querySelectorAll(".view-tab")) tab.classList.toggle("on", tab.dataset.view === view);
+    $("live").hidden = view !== "live";
+    $("dashboard").hidden = view !== "dashboard";
+    if (view === "live") liveMap.invalidate();
+    else dashboard.load();
+  };
 
   function showProvider(id) {
     const held = liveMap.providers.get(id);
@@ -105,6 +118,7 @@ async function start() {
   socket.on("console.update", (msg) => {
     if (!msg || typeof msg !== "object") return;
     const kind = msg.type || msg.kind;
+    if (kind === "order" || kind === "payment") dashboard.soon();
     if (kind === "order" && msg.order) applyOrder(msg.order);
     else if (kind === "provider" && msg.provider) liveMap.provider(msg.provider);
     else if (kind === "locations" && Array.isArray(msg.providers)) {

@@ -143,6 +143,8 @@ export class LiveMap {
   }
 
   invalidate() {
+    // Hidden (the dashboard is shown): no size to fit to; done again when it shows.
+    if (!this.map.getContainer().offsetWidth) return;
     this.map.invalidateSize();
     if (!this.userMoved) this.fitAreas();
   }
