@@ -34,3 +34,10 @@ test('a typed quote in yuan becomes fen', () => {
   expect(pa.parseYuan('0.29')).toBe(29);
   for (const bad of ['', '0', '-5', 'abc', '1.234', '1e3', '9999999', null, undefined]) expect(pa.parseYuan(bad)).toBeNull();
 });
+
+test("the provider's timeline words", () => {
+  const st = require('../utils/order_status');
+  expect(pa.eventLabel({ status: 'accepted', detail: { action: 'grab' } }, st.statusLabel)).toBe('已抢单');
+  expect(pa.eventLabel({ status: 'in_progress', detail: { action: 'confirm-quote' } }, st.statusLabel)).toBe('客户已确认报价');
+  expect(pa.eventLabel({ status: 'arrived', detail: {} }, st.statusLabel)).toBe('已到达');
+});

@@ -34,6 +34,35 @@ const STATUS_FILTERS = [
   { value: 'cancelled', label: '已取消' },
 ];
 
+// An order event's detail.action → the provider's timeline (the customer's words are in
+// order_status.js); unknown ones fall back to the status label.
+const EVENT_LABELS = {
+  create: '客户已下单',
+  dispatch: '派单中',
+  grab: '已抢单',
+  accept: '已接单',
+  assign: '已指派给您',
+  auto_assign: '已指派给您',
+  decline: '已退单',
+  no_show: '未按时出发，订单已改派',
+  slot_reminder: '预约时间快到了',
+  depart: '已出发',
+  arrive: '已到达',
+  quote: '已报价',
+  'confirm-quote': '客户已确认报价',
+  start: '开始服务',
+  complete: '已完工',
+  cancel: '订单已取消',
+  expire: '订单已过期',
+  paid: '客户已支付',
+  refunded: '已退款',
+};
+
+function eventLabel(ev, statusLabel) {
+  const action = ev && ev.detail && ev.detail.action;
+  return (action && EVENT_LABELS[action]) || statusLabel(ev && ev.status);
+}
+
 function hasQuote(order) {
   const p = (order && order.price) || {};
   return p.quoted !== null && p.quoted !== undefined;
@@ -78,4 +107,4 @@ function parseYuan(text) {
   return fen >= 1 ? fen : null;
 }
 
-module.exports = { ACTION_LABELS, STATUS_FILTERS, HUB_MOVES, providerActions, actionButtons, isOnOrder, hasQuote, parseYuan };
+module.exports = { ACTION_LABELS, EVENT_LABELS, eventLabel, STATUS_FILTERS, HUB_MOVES, providerActions, actionButtons, isOnOrder, hasQuote, parseYuan };
