@@ -15,6 +15,8 @@ const KEYS = {
   baseUrl: 'orderhub.baseUrl',
   // develop builds only: a WeChat sandbox login code (sandbox-<name>) used instead of wx.login's
   sandboxCode: 'orderhub.sandboxCode',
+  // develop builds only: the WeChat sandbox's URL, whose cashier then pays (utils/pay.js)
+  sandboxCashier: 'orderhub.sandboxCashier',
 };
 
 function envVersion() {
