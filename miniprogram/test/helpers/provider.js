@@ -18,6 +18,7 @@ function addProviderWx(wx, opts) {
   wx.chooseMedia = jest.fn();
   wx.uploadFile = jest.fn();
   wx.navigateBack = jest.fn();
+  wx.previewImage = jest.fn();
   wx.switchTab = jest.fn();
   return wx;
 }
