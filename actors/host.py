@@ -15,6 +15,7 @@ from collections import OrderedDict
 import ray
 from ray.exceptions import RayActorError
 
+from actors import rebuild
 from actors.candidates import HostLocator, RedisLocator
 from actors.emit import Emitter, channel_for
 from actors.env import Env
@@ -234,6 +235,14 @@ class EntityHost(ProviderHosting):
         if entity.terminal:
             self.retire_order(oid)
         return answer
+
+    async def order_reoffer(self, oid: int) -> dict:
+        """The order's open offers back in Redis after it lost them (actors/rebuild.py)."""
+        await self._ready
+        entity = await self._get_order(oid, fresh=False)
+        if entity is None:
+            return not_found()
+        return await entity.mailbox.ask(rebuild.reoffer, entity)
 
     async def order_payment_event(self, oid: int, move) -> dict:
         await self._ready

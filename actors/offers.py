@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import orjson
 
+from actors import privacy
 from actors.env import Env
 from adapters.clock import iso
 
@@ -17,9 +18,8 @@ def _payload(env: Env, order: dict, distance_m: float, ttl: float) -> dict:
     return {
         "orderId": order["id"],
         "serviceId": order["service_id"],
-        "distanceM": round(distance_m),
+        **privacy.offer_view(order, distance_m),  # distance and district, never a point
         "price": order["estimated_amount"],
-        "address": order["district"],
         "urgency": order["urgency"],
         "dispatchMode": order["dispatch_mode"],
         "expiresAt": iso(env.clock() + timedelta(seconds=ttl)),
@@ -29,20 +29,36 @@ def _payload(env: Env, order: dict, distance_m: float, ttl: float) -> dict:
 
 async def send(env: Env, order: dict, targets: list[tuple[int, float]], ttl: float) -> None:
     """Offer the order to each (provider id, distance); a grab order remembers its crowd."""
-    keys, keep = env.keys, int(env.settings.order_expiry_s) + 3600
     pipe = env.redis.pipeline(transaction=False)
     emits = []
+    for pid, payload in _write(env, pipe, order, targets, ttl):
+        public = {k: v for k, v in payload.items() if k != "expiresAtTs"}
+        emits.append(("order.offer", public, f"provider:{pid}"))
+    env.emitter.add_to(pipe, emits)
+    await pipe.execute()
+
+
+async def restore(env: Env, order: dict, targets: list[tuple[int, float]], ttl: float) -> None:
+    """Put offers the providers already heard of back in their halls (and the crowd), without
+    telling them again: Redis rebuilt after it lost them (actors/rebuild.py)."""
+    if targets:
+        pipe = env.redis.pipeline(transaction=False)
+        _write(env, pipe, order, targets, ttl)
+        await pipe.execute()
+
+
+def _write(env: Env, pipe, order: dict, targets: list[tuple[int, float]], ttl: float) -> list:
+    keys, keep = env.keys, int(env.settings.order_expiry_s) + 3600
+    written = []
     for pid, dist in targets:
         payload = _payload(env, order, dist, ttl)
         pipe.hset(keys.offers(pid), str(order["id"]), orjson.dumps(payload))
         pipe.expire(keys.offers(pid), keep)
-        public = {k: v for k, v in payload.items() if k != "expiresAtTs"}
-        emits.append(("order.offer", public, f"provider:{pid}"))
+        written.append((pid, payload))
     if order["dispatch_mode"] == "grab":
         pipe.sadd(keys.offered(order["id"]), *[pid for pid, _ in targets])
         pipe.expire(keys.offered(order["id"]), keep)
-    env.emitter.add_to(pipe, emits)
-    await pipe.execute()
+    return written
 
 
 async def withdraw(env: Env, order_id: int, providers: list[int], reason: str) -> None:

@@ -57,5 +57,16 @@ class Keys:
         """Set of the providers a grab order was offered to."""
         return f"{self.ns}:offered:{order_id}"
 
+    def origin(self) -> str:
+        """The identity of the database the derived keys were built from (actors/rebuild.py):
+        another one means they belong to a database that is gone."""
+        return f"{self.ns}:origin"
+
+    def derived(self) -> list[str]:
+        """Patterns of every key derived from MySQL (rebuilt on start; wiped when the
+        database is another one). Rate limits and the dispatch version are not derived."""
+        ns = self.ns
+        return [self.cards(), self.fixes(), f"{ns}:geo:svc:*", f"{ns}:offers:*", f"{ns}:offered:*"]
+
     def rate(self, key: str, window: int) -> str:
         return f"{self.ns}:rl:{key}:{window}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import signal
 import sys
@@ -25,6 +26,31 @@ def migrate(settings: Settings) -> None:
         print(f"[orderhub] created admin account {settings.admin_user!r} with {shown}", flush=True)
 
 
+async def rebuild_redis(settings: Settings, actors) -> None:
+    """Redis is derived from MySQL (actors/rebuild.py): before serving, the providers' keys are
+    made to agree with MySQL, and every pending order puts its open offers back."""
+    from actors import rebuild
+    from adapters import redis as redis_adapter
+    from adapters.mysql import Database
+    from adapters.orders import OrderStore
+
+    db = await Database.connect(settings.mysql_url, maxsize=4)
+    redis = redis_adapter.connect(settings.redis_url, max_connections=8)
+    try:
+        keys = redis_adapter.Keys.for_database(settings.mysql_url)
+        await rebuild.providers(db, redis, keys, actors.provider_may_be_online)
+        pending = await OrderStore(db).ids_in(("pending",))
+        restored = await rebuild.open_offers(pending, actors.order_reoffer)
+        print(
+            f"[orderhub] redis rebuilt from mysql: {restored} open offers of"
+            f" {len(pending)} pending orders",
+            flush=True,
+        )
+    finally:
+        await redis.aclose()
+        await db.close()
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
@@ -35,6 +61,7 @@ def serve(settings: Settings) -> None:
     actors = ActorGateway(settings)
     print(f"[orderhub] starting Ray ({settings.ray_address or 'embedded'}) …", flush=True)
     actors.connect()  # before uvicorn: Ray replaces SIGTERM handling, uvicorn takes it back
+    asyncio.run(rebuild_redis(settings, actors))
     app = create_app(settings, actors)
     print(
         f"[orderhub] hub on http://{settings.host}:{settings.port}"

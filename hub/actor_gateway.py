@@ -89,6 +89,14 @@ class ActorGateway:
         )
         return answer or fail(404, "not_found", "no such order")
 
+    async def order_reoffer(self, order_id: int) -> dict | None:
+        return await self._call("order", order_id, "order_reoffer", order_id, create=True)
+
+    async def provider_may_be_online(self, provider_id: int) -> bool:
+        """Whether a host for the provider runs (dedicated placement: its own, only while
+        it is online; sharded: the standing one)."""
+        return await self.placement.handle("provider", provider_id) is not None
+
     # --- payments -----------------------------------------------------------------------------
 
     async def payment_activate(self, payment_id: int) -> None:
