@@ -55,6 +55,11 @@ Page({
     wx.navigateTo({ url: '/pages/user/orders' });
   },
 
+  // the provider side (pages/electrician/*): it logs in as a provider itself
+  onProviderTap() {
+    wx.navigateTo({ url: '/pages/electrician/hall' });
+  },
+
   onRetryTap() {
     return this.loadServices();
   },
