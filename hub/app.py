@@ -37,6 +37,7 @@ from hub.routes import (
     dashboard,
     dispatch,
     earnings,
+    exports,
     health,
     hosts,
     nearby,
@@ -148,7 +149,7 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
             await hub.pay.close()
 
     app = Starlette(
-        routes=to_starlette(endpoints()) + uploads.routes() + console.routes(),
+        routes=to_starlette(endpoints()) + exports.routes() + uploads.routes() + console.routes(),
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_error_handler,

@@ -1,19 +1,32 @@
-"""The console's dashboard (issue #11) in a real browser: after real orders through the hub
-(accepted, completed and paid, paid and refunded, cancelled), every figure the dashboard shows
-— tiles and both charts — equals a recount the test makes itself from the rows, in Python
-(seed 002: 0 % error). Screenshots: reports/console/dashboard.png and dashboard-1920.png."""
+"""The console's dashboard and exports (issue #11) in a real browser: after real orders through
+the hub (accepted, completed and paid, paid and refunded, cancelled), every figure the
+dashboard shows — tiles and both charts — equals a recount the test makes itself from the
+rows, in Python (seed 002: 0 % error); the Excel exports download from the buttons and open
+again with openpyxl (Chinese headers, every row, masked phones, totals as formulas, a formula
+probe kept as text), and the PDF daily report reads back with its Chinese title.
+Screenshots: reports/console/dashboard.png, dashboard-1920.png, dashboard-exported.png."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import console_page
+import httpx
 import pytest
 from console_page import VIEWPORT
 from db import rows
+from openpyxl import load_workbook
+from playwright.async_api import expect
+from pypdf import PdfReader
 from test_refunds import paid_order
 from waiting import until
+
+from adapters.exports_xlsx import ORDER_HEADERS, PAYMENT_HEADERS
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -176,3 +189,90 @@ async def test_dashboard_figures_equal_a_recount(console, world, sandbox):
     await page.click("#view-live")
     assert await page.locator("#dashboard").is_hidden()
     await console.card(made["taken"]["id"]).wait_for(state="attached")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+PROBE = '=HYPERLINK("http://x.example","点我")'
+
+
+async def fetch_export(page, button: str) -> tuple[str, bytes]:
+    """Click an export button; the file the browser saves: (its name, its bytes)."""
+    async with page.expect_download(timeout=30_000) as info:
+        await page.click(button)
+    download = await info.value
+    path = await download.path()
+    return download.suggested_filename, await asyncio.to_thread(Path(path).read_bytes)
+
+
+async def test_exports_download_and_open_again(console, world, sandbox):
+    _, paid_one, pay = await paid_order(world, sandbox)
+    customer = await world.customer()
+    probe = await world.order(customer, contactName=PROBE)
+    date = china_today()
+    day = datetime.strptime(date, "%Y-%m-%d")
+    start, end = day - CN, day + timedelta(days=1) - CN
+    # Staff only.
+    r = await customer.api.call("GET", "/api/admin/exports/orders.xlsx")
+    assert r.status_code == 403, r.text
+    async with httpx.AsyncClient(base_url=world.base) as anon:
+        r = await anon.get("/api/admin/exports/daily-report.pdf")
+        assert r.status_code == 401 and r.json()["error"]["code"] == "missing_token", r.text
+
+    await console.login()
+    page = console.page
+    await page.click("#view-dashboard")
+    await page.wait_for_selector("#dashboard[data-loaded]")
+
+    # Orders: Chinese headers, every order of the day, masked phones, totals as formulas.
+    name, body = await fetch_export(page, "#export-orders")
+    assert name == f"orderhub-orders-{date}.xlsx"
+    ws = load_workbook(io.BytesIO(body)).active
+    assert [c.value for c in ws[1]] == ORDER_HEADERS
+    expected = rows(
+        "SELECT order_no, estimated_amount FROM orders WHERE created_at >= %s AND created_at < %s",
+        (start, end),
+    )
+    last = ws.max_row - 1  # the totals row is under the rows
+    data = list(ws.iter_rows(min_row=2, max_row=last))
+    assert sorted(r[0].value for r in data) == sorted(o[0] for o in expected)
+    assert ws.cell(ws.max_row, 12).value == "合计"
+    assert ws.cell(ws.max_row, 1).value == f'=COUNTA(A2:A{last})&" 笔"'
+    assert ws.cell(ws.max_row, 13).value == f"=SUM(M2:M{last})"
+    assert ws.cell(ws.max_row, 14).value == f"=SUM(N2:N{last})"
+    total = sum(r[12].value for r in data)
+    assert round(total, 2) == sum(o[1] for o in expected) / 100
+    phones = [r[9].value for r in data]
+    assert all(re.fullmatch(r"1\d\d\*{4}\d{4}", p) for p in phones), phones[:3]
+    assert not re.search(rb"1[3-9]\d{9}", body.replace(b"\x00", b""))  # no whole phone
+    row = next(r for r in data if r[0].value == probe["orderNo"])
+    assert row[8].value == PROBE and row[8].data_type == "s"  # text, not a formula
+
+    # Payments: the day's paid payments, refunds, net per row and totals as formulas.
+    name, body = await fetch_export(page, "#export-payments")
+    assert name == f"orderhub-payments-{date}.xlsx"
+    ws = load_workbook(io.BytesIO(body)).active
+    assert [c.value for c in ws[1]] == PAYMENT_HEADERS
+    paid = rows(
+        "SELECT payment_no, amount FROM payments WHERE paid_at >= %s AND paid_at < %s", (start, end)
+    )
+    last = ws.max_row - 1
+    data = list(ws.iter_rows(min_row=2, max_row=last))
+    assert sorted(r[0].value for r in data) == sorted(p[0] for p in paid)
+    for i, r in enumerate(data, start=2):
+        assert r[6].value == f"=E{i}-F{i}"
+    for col in "EFG":
+        assert ws[f"{col}{ws.max_row}"].value == f"=SUM({col}2:{col}{last})"
+    assert round(sum(r[4].value for r in data), 2) == sum(p[1] for p in paid) / 100
+    mine = next(r for r in data if r[1].value == paid_one["orderNo"])
+    assert mine[4].value == pay["amount"] / 100 and mine[3].value == "已支付"
+
+    # The daily report: a PDF whose text (the embedded Chinese font) reads back.
+    name, body = await fetch_export(page, "#export-report")
+    assert name == f"orderhub-daily-report-{date}.pdf" and body.startswith(b"%PDF")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+    assert f"orderhub 运营日报 {date}" in text
+    for word in ("已支付", "平台服务费", "接单率", "分时段"):
+        assert word in text, word
+    await expect(page.locator("#dash-status")).to_contain_text("已导出")
+    await console.shot("dashboard-exported")

@@ -55,3 +55,26 @@ export async function all(path, max = 500) {
   }
   return items;
 }
+
+/** A staff-only file (an export): fetched with the token, saved through a blob link (a plain
+ * link would not carry the Authorization header). Returns the file name. */
+export async function download(path) {
+  const headers = { Authorization: `Bearer ${session.token}` };
+  const res = await fetch(path, { headers, credentials: "omit", cache: "no-store" });
+  if (!res.ok) {
+    const data = await res.json().catch(() => null);
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, data);
+  }
+  const match = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+  const name = match ? match[1] : path.split("/").pop().split("?")[0];
+  const url = URL.createObjectURL(await res.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return name;
+}

@@ -2,7 +2,7 @@
 // GET /api/admin/dashboard, as tiles and two SVG charts (by hour, by day). Every tile carries
 // its raw figure in data-value, so what is shown can be checked against a SQL recount.
 
-import { api } from "./api.js";
+import { api, download } from "./api.js";
 import { el, clear, fmtYuan } from "./dom.js";
 import { barChart } from "./charts.js";
 import { STATUSES } from "./labels.js";
@@ -31,7 +31,7 @@ function tile(key, title, value, text, sub) {
 }
 
 export class Dashboard {
-  constructor(root, { toolbar }) {
+  constructor(root) {
     this.root = root;
     this.date = chinaToday();
     this.timer = null;
@@ -40,11 +40,31 @@ export class Dashboard {
     picker.addEventListener("change", () => { if (picker.value) { this.date = picker.value; this.load(); } });
     const refresh = el("button", { type: "button", id: "dash-refresh", text: "刷新", onclick: () => this.load() });
     this.status = el("span", { class: "muted", id: "dash-status" });
+    const exporter = (id, text, file) => el("button", {
+      type: "button", id, class: "export", text,
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        this.status.textContent = `正在导出${text}…`;
+        try {
+          const name = await download(`/api/admin/exports/${file}?date=${encodeURIComponent(this.date)}`);
+          this.status.textContent = `已导出 ${name}`;
+        } catch (err) {
+          this.status.textContent = `导出失败：${err.message}`;
+        } finally {
+          button.disabled = false;
+        }
+      },
+    });
+    const exports = el("span", { class: "exports" },
+      exporter("export-orders", "订单 Excel", "orders.xlsx"),
+      exporter("export-payments", "支付 Excel", "payments.xlsx"),
+      exporter("export-report", "日报 PDF", "daily-report.pdf"));
     this.body = el("div", { class: "dash-body", id: "dash-body" });
     root.append(
       el("div", { class: "dash-bar" },
         el("h2", { text: "数据看板" }),
-        el("label", {}, "日期 ", picker), refresh, ...(toolbar || []),
+        el("label", {}, "日期 ", picker), refresh, el("span", { class: "muted", text: "导出：" }), exports,
         el("span", { class: "spacer" }), this.status),
       this.body);
   }

@@ -81,7 +81,7 @@ async function start() {
   });
   const alerts = new Alerts({ onOrder: openOrder });
   liveMap.setAreas(areas);
-  const dashboard = new Dashboard($("dashboard"), {});
+  const dashboard = new Dashboard($("dashboard"));
   showView = (view) => {
     for (const tab of document.querySelectorAll(".view-tab")) tab.classList.toggle("on", tab.dataset.view === view);
     $("live").hidden = view !== "live";
