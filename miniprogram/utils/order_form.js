@@ -1,8 +1,9 @@
 // The order form's validation (pages/user/order): turns the form into the body of
 // POST /api/orders (CONTRACT §5) or says which field is wrong, in Chinese.
 const URGENCIES = ['normal', 'urgent'];
-// 'direct' (a chosen provider from a nearby list) comes with the nearby-providers list.
-const DISPATCH_MODES = ['grab', 'auto'];
+// 'direct': a provider the customer chose from the nearby list (GET /api/providers/nearby).
+const DISPATCH_MODES = ['grab', 'auto', 'direct'];
+const MAX_IMAGES = 9;
 const PHONE_RE = /^1[3-9]\d{9}$/;
 
 function trim(v) {
@@ -35,14 +36,17 @@ function validateOrder(form) {
   if (URGENCIES.indexOf(urgency) < 0) errors.urgency = '请选择紧急程度';
   const dispatchMode = f.dispatchMode || 'grab';
   if (DISPATCH_MODES.indexOf(dispatchMode) < 0) errors.dispatchMode = '请选择派单方式';
+  const providerId = Number(f.providerId);
+  if (dispatchMode === 'direct' && !(Number.isInteger(providerId) && providerId > 0)) errors.providerId = '请选择一位师傅';
+  const images = Array.isArray(f.images) ? f.images : [];
+  if (images.length > MAX_IMAGES) errors.images = '最多上传9张照片';
 
   const fields = Object.keys(errors);
   if (fields.length) return { ok: false, errors, first: errors[fields[0]] };
-  return {
-    ok: true,
-    errors: {},
-    body: { serviceId, address, lat, lng, description, contactName, contactPhone, urgency, dispatchMode },
-  };
+  const body = { serviceId, address, lat, lng, description, contactName, contactPhone, urgency, dispatchMode };
+  if (images.length) body.images = images.slice();
+  if (dispatchMode === 'direct') body.providerId = providerId;
+  return { ok: true, errors: {}, body };
 }
 
-module.exports = { validateOrder, URGENCIES, DISPATCH_MODES };
+module.exports = { validateOrder, URGENCIES, DISPATCH_MODES, MAX_IMAGES };

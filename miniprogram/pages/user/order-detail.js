@@ -2,7 +2,9 @@
 // order.status events applied in seq order (older or repeated seq ignored; the socket module
 // resumes with order.watch {afterSeq} after a drop), the provider's position from
 // provider.location on a map with the fix's age, and the customer's actions (cancel with a
-// reason, confirm a quote).
+// reason, confirm a quote, pay → user/payment, review → user/evaluate); the chat with the
+// provider (common/messages, with a count of their messages that came while this page was
+// open) and after-sales (common/customer-service).
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const live = require('../../utils/live');
@@ -12,6 +14,8 @@ const { formatTime, ageText } = require('../../utils/format');
 const CANCEL_REASONS = ['不需要了', '师傅迟迟未到', '信息填写错误', '已找到其他师傅', '其他原因'];
 const ORDER_MARKER = 1;
 const PROVIDER_MARKER = 2;
+// a provider is on the order: the chat is open (and stays readable once it is completed)
+const CHAT_STATUSES = ['accepted', 'departed', 'arrived', 'in_progress', 'completed'];
 
 function decorate(order) {
   const price = order.price || {};
@@ -40,6 +44,8 @@ Page({
     markers: [],
     fix: null,
     fixAge: '',
+    canChat: false,
+    unread: 0,
   },
 
   onLoad(query) {
@@ -74,7 +80,11 @@ Page({
   setOrder(order) {
     const cur = this.data.order;
     if (cur && typeof cur.seq === 'number' && typeof order.seq === 'number' && order.seq < cur.seq) return;
-    const data = { order: decorate(order), actions: st.actionButtons(order) };
+    const data = {
+      order: decorate(order),
+      actions: st.actionButtons(order),
+      canChat: !!order.providerId && CHAT_STATUSES.indexOf(order.status) >= 0,
+    };
     if (typeof order.lat === 'number' && typeof order.lng === 'number') {
       data.hasMap = true;
       if (!this.data.fix) data.center = { lat: order.lat, lng: order.lng };
@@ -110,6 +120,12 @@ Page({
     this.socket = socket;
     this.offs.push(socket.on('order.status', (ev) => this.onStatusEvent(ev)));
     this.offs.push(socket.on('provider.location', (ev) => this.onLocation(ev)));
+    this.offs.push(
+      socket.on('chat.message', (m) => {
+        const fromProvider = String((m && m.from) || '').split(':')[0] === 'provider';
+        if (m && String(m.orderId) === String(this.orderId) && fromProvider) this.setData({ unread: this.data.unread + 1 });
+      })
+    );
     this.offs.push(
       socket.on('order.watched', (ack) => {
         if (String(ack.orderId) === String(this.orderId) && ack.order) this.setOrder(ack.order);
@@ -161,8 +177,18 @@ Page({
     const action = e.currentTarget.dataset.action;
     if (action === 'cancel') return this.onCancelTap();
     if (action === 'confirm-quote') return this.onConfirmQuote();
-    wx.showToast({ title: '即将上线', icon: 'none' }); // pay, review: later pages
+    if (action === 'pay') wx.navigateTo({ url: '/pages/user/payment?id=' + this.orderId });
+    if (action === 'review') wx.navigateTo({ url: '/pages/user/evaluate?id=' + this.orderId });
     return Promise.resolve();
+  },
+
+  onChatTap() {
+    this.setData({ unread: 0 });
+    wx.navigateTo({ url: '/pages/common/messages?id=' + this.orderId });
+  },
+
+  onServiceTap() {
+    wx.navigateTo({ url: '/pages/common/customer-service?orderId=' + this.orderId });
   },
 
   onCancelTap() {

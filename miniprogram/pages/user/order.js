@@ -1,10 +1,13 @@
 // Order form: service, address and point (wx.chooseLocation), description, contact, urgency,
-// dispatch mode; validated here (utils/order_form.js), then POST /api/orders with an
+// dispatch mode (grab, auto, or `direct`: a provider chosen from the nearby list with their
+// ratings, GET /api/providers/nearby), photos (utils/upload.js → POST /api/uploads);
+// validated here (utils/order_form.js), then POST /api/orders with an
 // Idempotency-Key that stays the same until the order is made, so a retried or double-tapped
 // submit creates one order (CONTRACT §5). On success: the order's detail page.
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
-const { validateOrder } = require('../../utils/order_form');
+const upload = require('../../utils/upload');
+const { validateOrder, MAX_IMAGES } = require('../../utils/order_form');
 const { formatPrice, categoryLabel } = require('../../utils/order_status');
 
 Page({
@@ -22,6 +25,8 @@ Page({
       contactPhone: '',
       urgency: 'normal',
       dispatchMode: 'grab',
+      providerId: '',
+      images: [],
     },
     urgencyOptions: [
       { value: 'normal', label: '普通' },
@@ -30,7 +35,12 @@ Page({
     dispatchOptions: [
       { value: 'grab', label: '抢单（附近师傅抢单）' },
       { value: 'auto', label: '系统派单' },
+      { value: 'direct', label: '指定师傅（附近师傅及评分）' },
     ],
+    nearby: [],
+    nearbyState: '', // '' | 'loading' | 'loaded' | 'need-location'
+    uploading: false,
+    maxImages: MAX_IMAGES,
     errors: {},
     submitting: false,
     estimate: '',
@@ -64,6 +74,7 @@ Page({
       estimate: formatPrice(svc.basePrice),
     });
     this.formChanged();
+    this.loadNearby();
   },
 
   onServiceChange(e) {
@@ -83,7 +94,72 @@ Page({
   },
 
   onDispatchChange(e) {
-    this.setData({ 'form.dispatchMode': e.detail.value });
+    this.setData({ 'form.dispatchMode': e.detail.value, 'errors.providerId': '' });
+    this.formChanged();
+    return this.loadNearby();
+  },
+
+  // The providers a direct order may go to: online, with the service's skill, near the point
+  // (their distance rounded, never their position), with their rating and completed orders.
+  loadNearby() {
+    const f = this.data.form;
+    if (f.dispatchMode !== 'direct') return Promise.resolve();
+    if (f.lat === '' || f.lng === '' || !f.serviceId) {
+      this.setData({ nearby: [], nearbyState: 'need-location' });
+      return Promise.resolve();
+    }
+    this.setData({ nearbyState: 'loading' });
+    return auth
+      .ensureLogin('customer')
+      .then(() => api.get('/api/providers/nearby', { lat: f.lat, lng: f.lng, serviceId: f.serviceId, limit: 10 }))
+      .then(
+        (res) => {
+          const nearby = (res.items || []).map((p) => ({
+            id: p.id,
+            name: p.name,
+            ratingText: Number(p.rating).toFixed(1),
+            ratingCount: p.ratingCount,
+            completedOrders: p.completedOrders,
+            distanceText: p.distanceM >= 1000 ? (p.distanceM / 1000).toFixed(1) + '公里' : p.distanceM + '米',
+          }));
+          const still = nearby.some((p) => String(p.id) === String(this.data.form.providerId));
+          this.setData({ nearby, nearbyState: 'loaded', 'form.providerId': still ? this.data.form.providerId : '' });
+        },
+        (err) => {
+          this.setData({ nearby: [], nearbyState: 'loaded' });
+          api.showError(err);
+        }
+      );
+  },
+
+  onProviderTap(e) {
+    this.setData({ 'form.providerId': Number(e.currentTarget.dataset.id), 'errors.providerId': '' });
+    this.formChanged();
+  },
+
+  onAddPhotos() {
+    const left = MAX_IMAGES - this.data.form.images.length;
+    if (left <= 0 || this.data.uploading) return Promise.resolve();
+    return auth
+      .ensureLogin('customer')
+      .then(() => upload.chooseImages(left))
+      .then((paths) => {
+        if (!paths.length) return null;
+        this.setData({ uploading: true });
+        return upload.uploadAll(paths).then((urls) => {
+          this.setData({ 'form.images': this.data.form.images.concat(urls), uploading: false });
+          this.formChanged();
+        });
+      })
+      .catch((err) => {
+        this.setData({ uploading: false });
+        api.showError(err);
+      });
+  },
+
+  onRemovePhoto(e) {
+    const i = Number(e.currentTarget.dataset.index);
+    this.setData({ 'form.images': this.data.form.images.filter((_, j) => j !== i) });
     this.formChanged();
   },
 
@@ -100,6 +176,7 @@ Page({
           'errors.location': '',
         });
         this.formChanged();
+        this.loadNearby();
       },
       fail: (e) => {
         if (e && /cancel/.test(e.errMsg || '')) return;
@@ -119,7 +196,7 @@ Page({
   },
 
   onSubmit() {
-    if (this.data.submitting) return Promise.resolve();
+    if (this.data.submitting || this.data.uploading) return Promise.resolve();
     const v = validateOrder(this.data.form);
     if (!v.ok) {
       this.setData({ errors: v.errors });
