@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from actors import privacy
 from actors.provider import MESSAGES as PROVIDER_MESSAGES
 from actors.provider import ProviderActor
 from actors.provider import load as load_provider
@@ -71,15 +72,7 @@ class ProviderHosting:
                 continue
             self._moved[pid] = (fix["lat"], fix["lng"], pid)
             seen.append(entity.summary())
-            for oid in entity.current:
-                payload = {
-                    "orderId": oid,
-                    "providerId": pid,
-                    "lat": fix["lat"],
-                    "lng": fix["lng"],
-                    "at": fix["at"],
-                }
-                sends.append(("provider.location", payload, f"order:{oid}"))
+            sends += privacy.location_events(pid, fix, entity.current)  # who may see it
         if seen:
             sends.append(("console.update", {"type": "locations", "providers": seen}, "staff"))
         self.emitter.add_to(pipe, sends)

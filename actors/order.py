@@ -14,7 +14,7 @@ import logging
 from collections import OrderedDict
 from datetime import timedelta
 
-from actors import offers
+from actors import offers, privacy
 from actors.dispatch.plan import State, dumps, offered_to, state_of
 from actors.emit import rooms
 from actors.env import Env
@@ -188,6 +188,9 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
             if written is None:
                 return ok(order=order_json(self.row), unchanged=True)
             return fail(409, "conflict", "the order changed meanwhile; look again")
+        if privacy.tracking_ends(before["status"], self.status) and before["provider_id"]:
+            # before the announce: no position of the provider is sent after the phase ends
+            await self.env.providers.release(before["provider_id"], self.id)
         await self._announce(event)
         for step in decision.then:
             await FOLLOW_UPS[step](self, before, action)

@@ -10,7 +10,7 @@ from typing import Annotated
 import socketio
 from pydantic import BaseModel, Field, ValidationError
 
-from actors import offers
+from actors import offers, privacy
 from adapters import jsonio
 from adapters.clock import iso, utcnow
 from adapters.orders import order_json
@@ -106,7 +106,8 @@ class Realtime:
         if pid is not None:
             await self.sio.enter_room(sid, f"provider:{pid}")
         if me.is_staff:
-            await self.sio.enter_room(sid, "staff")
+            await self.sio.enter_room(sid, "staff")  # console.update: every provider's fix
+            await privacy.staff_access(self.hub.db, me, "console_stream", "provider", None, "")
 
     def _guarded(self, handler):
         async def run(sid, data=None, *_extra):
@@ -177,7 +178,12 @@ class Realtime:
         row = await visible_order(self.hub, session["me"], ask.order_id)
         # Join first, then read: an event written meanwhile is in `missed` or pushed (or
         # both; clients drop seq <= the last one they saw), never lost.
-        await self.sio.enter_room(sid, f"order:{row['id']}")
+        me = session["me"]
+        customer = me.role == "customer" and row["customer_id"] == me.user_id
+        for room in privacy.watch_rooms(row["id"], staff=me.is_staff, customer=customer):
+            await self.sio.enter_room(sid, room)
+        if me.is_staff:
+            await privacy.staff_access(self.hub.db, me, "order_watched", "order", row["id"], "")
         missed = []
         if ask.after_seq is not None:
             missed = await self.hub.orders.events_after(row["id"], ask.after_seq)
@@ -186,7 +192,8 @@ class Realtime:
 
     async def unwatch(self, sid, session, data):
         ref = _parse(OrderRef, data)
-        await self.sio.leave_room(sid, f"order:{ref.order_id}")
+        for room in privacy.all_watch_rooms(ref.order_id):
+            await self.sio.leave_room(sid, room)
         return {"ok": True}
 
     async def chat(self, sid, session, data):

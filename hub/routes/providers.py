@@ -116,7 +116,8 @@ async def list_providers(call: Call):
 @router.route("GET", "/api/admin/providers/positions", roles=STAFF, response=ProviderPositions)
 async def provider_positions(call: Call):
     """Where the online providers are (their last written fix, at most seconds old); live
-    changes then come as `console.update` (CONTRACT §11)."""
+    changes then come as `console.update` (CONTRACT §11). Each look is audited."""
+    await audit(call, "privacy.positions_viewed", "provider", None)  # actors/privacy.py
     return {
         "items": [
             {
