@@ -140,6 +140,16 @@ test('not yet a provider: said plainly, nothing else asked', async () => {
   expect(texts(page, '.verification')).toEqual(['未入驻']);
   expect(texts(page, '.not-provider')).toEqual(['您还未入驻，提交入驻申请并通过审核后即可接单']);
   expect(wx.__requests.map((r) => r.path)).toEqual(['/api/me']);
+  page.querySelector('.apply-btn').dispatchEvent('tap');
+  await flush();
+  expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/electrician/apply' });
+  // back from the application: the profile reads it again
+  me = { user: me.user, provider: { id: 11, name: '王师傅', rating: 4.5, completedOrders: 0, verification: 'pending', verificationNote: null } };
+  await page.instance.onShow();
+  await page.instance.onShow();
+  await flush(100);
+  expect(texts(page, '.verification')).toEqual(['资质审核中']);
+  expect(page.querySelectorAll('.apply-btn')).toHaveLength(0);
 });
 
 test('a rejected applicant reads why', async () => {

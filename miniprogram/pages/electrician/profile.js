@@ -210,6 +210,19 @@ Page({
     );
   },
 
+  onApplyTap() {
+    wx.navigateTo({ url: '/pages/electrician/apply' });
+  },
+
+  // back from the application: show its state
+  onShow() {
+    if (this.applied === undefined) {
+      this.applied = false; // the first show follows onLoad, which loads already
+      return Promise.resolve();
+    }
+    return this.data.provider && this.data.provider.verification !== 'rejected' ? Promise.resolve() : this.load();
+  },
+
   onHallTap() {
     wx.navigateTo({ url: '/pages/electrician/hall' });
   },
