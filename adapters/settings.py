@@ -39,6 +39,18 @@ class Settings:
     heartbeat_timeout_s: float = 30.0
     grab_radius_m: float = 5000.0
     max_offers: int = 2000
+    # Alibaba Cloud SMS and privacy numbers (docs/aliyun-sandbox.md): the local sandbox by
+    # default; AccessKey from the environment, else generated in the state dir
+    aliyun_sms_base: str = "http://127.0.0.1:8100"
+    aliyun_pls_base: str = "http://127.0.0.1:8100"
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: str | None = None
+    sms_sign_name: str = "到家服务"
+    sms_template_code: str = "SMS_480100001"
+    sms_template_alert: str = "SMS_480100002"
+    pls_pool_key: str = "FC100000000000001"
+    axb_life_s: float = 8 * 3600.0  # a binding's expiry at Alibaba Cloud: accepted + this
+    axb_grace_s: float = 600.0  # after completion the number still connects this long
     token_ttl_s: int = 7 * 24 * 3600
     # payments
     public_url: str | None = None  # how WeChat reaches the hub (notify URLs); else host:port
@@ -87,6 +99,16 @@ ENV = {
     "heartbeat_timeout_s": "HUB_HEARTBEAT_TIMEOUT_S",
     "grab_radius_m": "HUB_GRAB_RADIUS_M",
     "token_ttl_s": "HUB_TOKEN_TTL_S",
+    "aliyun_sms_base": "ALIYUN_SMS_BASE",
+    "aliyun_pls_base": "ALIYUN_PLS_BASE",
+    "aliyun_access_key_id": "ALIYUN_ACCESS_KEY_ID",
+    "aliyun_access_key_secret": "ALIYUN_ACCESS_KEY_SECRET",
+    "sms_sign_name": "ALIYUN_SMS_SIGN_NAME",
+    "sms_template_code": "ALIYUN_SMS_TEMPLATE_CODE",
+    "sms_template_alert": "ALIYUN_SMS_TEMPLATE_ALERT",
+    "pls_pool_key": "ALIYUN_PLS_POOL_KEY",
+    "axb_life_s": "HUB_AXB_LIFE_S",
+    "axb_grace_s": "HUB_AXB_GRACE_S",
     "public_url": "HUB_PUBLIC_URL",
     "pay_ttl_s": "HUB_PAY_TTL_S",
     "pay_query_s": "HUB_PAY_QUERY_S",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from adapters.orders import OrderStore
 from adapters.payments import PaymentStore
 from adapters.phones import PhoneVault
 from adapters.settings import Settings
+from adapters.sms import SmsGateway
+from adapters.sms_codes import SmsCodes
 from adapters.wechat import WeChatLogin
 from adapters.wechat_pay import gateway_for
 from hub import console, openapi, secret_files
@@ -46,6 +49,7 @@ from hub.routes import (
     providers,
     reconciliation,
     reviews,
+    sms,
     uploads,
 )
 
@@ -62,6 +66,7 @@ ROUTERS = [
     orders.router,
     payments.router,
     reviews.router,
+    sms.router,
     complaints.router,
     earnings.router,
     reconciliation.router,
@@ -106,6 +111,12 @@ class Hub:
         self.keys = redis_adapter.Keys.for_database(settings.mysql_url)
         self.limiter = RateLimiter(self.redis, self.keys)
         self.pay = gateway_for(settings)  # WeChat Pay: prepay, paySign, notifications
+        self.sms = SmsGateway(settings)  # Alibaba Cloud SMS: codes and staff alerts
+        self.sms_codes = SmsCodes(
+            self.redis,
+            self.keys.ns,
+            hashlib.sha256(b"sms-codes:" + secret_files.phone_key(settings.state_dir)).digest(),
+        )
 
     async def provider_id(self, user_id: int) -> int | None:
         """The provider profile of a user (cached: it never changes once made)."""

@@ -46,6 +46,9 @@ class WechatLogin(In):
 class StaffLogin(In):
     username: Str64
     password: Annotated[str, Field(min_length=1, max_length=128)]
+    # a staff account with a phone signs in from a new device with an SMS code (docs/api.md)
+    device_id: Annotated[str, Field(min_length=8, max_length=128)] | None = None
+    sms_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
 
 
 class BindPhone(In):

@@ -230,6 +230,8 @@ def hub_env(
         "HUB_PORT": str(port),
         "WECHAT_API_BASE": sandbox_url,
         "WECHAT_PAY_BASE": sandbox_url,
+        "ALIYUN_SMS_BASE": sandbox_url,  # Alibaba Cloud SMS and privacy numbers: the same sandbox
+        "ALIYUN_PLS_BASE": sandbox_url,
         "HUB_ADMIN_PASSWORD": admin_password,
         "RAY_AUTH_MODE": "disabled",
         "PYTHONUNBUFFERED": "1",

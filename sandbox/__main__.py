@@ -9,6 +9,7 @@ from types import FrameType
 
 import uvicorn
 
+from adapters.aliyun import access_key
 from adapters.wechat_pay_keys import load_or_make
 from sandbox.app import create_app
 from sandbox.pay import PayProduct
@@ -48,7 +49,13 @@ def main() -> None:
         faults=from_env(os.environ.get("WECHAT_SANDBOX_PAY_FAULTS")),
         time_factor=float(os.environ.get("WECHAT_SANDBOX_TIME_FACTOR") or 1.0),
     )
-    app = create_app(appid, os.environ.get("WECHAT_SECRET", DEFAULT_SECRET), pay)
+    # The hub reads the same AccessKey (adapters/aliyun.py): from the environment or the state dir.
+    aliyun_key = access_key(
+        os.environ.get("ORDERHUB_STATE_DIR") or "var",
+        os.environ.get("ALIYUN_ACCESS_KEY_ID"),
+        os.environ.get("ALIYUN_ACCESS_KEY_SECRET"),
+    )
+    app = create_app(appid, os.environ.get("WECHAT_SECRET", DEFAULT_SECRET), pay, aliyun_key)
     _Server(uvicorn.Config(app, host=host, port=port, lifespan="off")).run()
 
 

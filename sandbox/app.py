@@ -14,8 +14,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sandbox.aliyun_sign import Verifier, gateway_route
 from sandbox.login import LoginProduct
 from sandbox.pay import PayProduct
+from sandbox.privacy_number import PrivacyNumberProduct
+from sandbox.sms import SmsProduct
 from sandbox.subscribe import SubscribeProduct
 
 
@@ -32,7 +35,14 @@ class _CountRequests:
         await self.app(scope, receive, send)
 
 
-def create_app(appid: str, secret: str, pay: PayProduct | None = None) -> Starlette:
+def create_app(
+    appid: str,
+    secret: str,
+    pay: PayProduct | None = None,
+    aliyun_key: tuple[str, str] | None = None,
+) -> Starlette:
+    """`aliyun_key`: the AccessKey pair that Alibaba Cloud's products (SMS at sms.py, privacy
+    numbers at privacy_number.py, both behind the signed gateway at /) accept."""
     counts: Counter[str] = Counter()
     login = LoginProduct(appid, secret)
     subscribe = SubscribeProduct(login)  # before login.routes: it notes the openids issued
@@ -50,6 +60,11 @@ def create_app(appid: str, secret: str, pay: PayProduct | None = None) -> Starle
         *subscribe.routes,
         *(pay.routes if pay else []),
     ]
+    if aliyun_key:
+        sms, numbers = SmsProduct(), PrivacyNumberProduct(aliyun_key[1])
+        verifier = Verifier({aliyun_key[0]: aliyun_key[1]})
+        routes += [*gateway_route(verifier, {**sms.actions, **numbers.actions})]
+        routes += [*sms.routes, *numbers.routes]
     app = Starlette(routes=routes)
     app.state.pay = pay
     app.state.subscribe = subscribe

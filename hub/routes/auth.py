@@ -83,6 +83,9 @@ async def staff_login(call: Call):
         raise Unauthorized("wrong username or password", "bad_credentials")
     if user["status"] != "active":
         raise Unauthorized("this account is disabled", "account_disabled")
+    from hub.routes.sms import staff_second_factor  # here: hub.routes.sms imports this module
+
+    await staff_second_factor(call, user, body.device_id, body.sms_code)
     await accounts.record_staff_login(hub.db, user["id"])
     return {"token": hub.tokens.issue(user["id"], user["role"]), "user": user_json(user)}
 
