@@ -37,6 +37,7 @@ from hub.routes import (
     auth,
     catalog,
     complaints,
+    coupons,
     dashboard,
     dispatch,
     earnings,
@@ -71,6 +72,7 @@ ROUTERS = [
     earnings.router,
     reconciliation.router,
     dispatch.router,
+    coupons.router,
     dashboard.router,
 ]
 

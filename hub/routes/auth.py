@@ -12,6 +12,7 @@ from hub.errors import ApiError, BadRequest, Unauthorized, Unavailable
 from hub.models import BindPhone, LoginOut, MeOut, StaffLogin, WechatLogin
 from hub.ratelimit import client_ip
 from hub.router import Call, Router
+from hub.routes import coupons
 from hub.routes.providers import provider_json
 
 router = Router("auth")
@@ -56,6 +57,8 @@ async def wechat_login(call: Call):
     if user["status"] != "active":
         raise Unauthorized("this account is disabled", "account_disabled")
     await accounts.record_wechat_login(hub.db, user["id"])
+    if is_new and user["role"] == "customer":
+        await coupons.welcome(hub, user["id"])  # new-customer coupons (CONTRACT §12)
     token = hub.tokens.issue(user["id"], user["role"])
     return {"token": token, "user": user_json(user), "isNewUser": is_new}
 
