@@ -68,6 +68,12 @@ class Locator(Protocol):
     ) -> list: ...
 
 
+class Notifies(Protocol):
+    """Subscribe messages (actors/notify.py): told after a change is written, sent later."""
+
+    def status_changed(self, order_id: int, status: str) -> None: ...
+
+
 class WindowMessages(Protocol):
     """What an order may ask of its area's batch matching window."""
 
@@ -92,3 +98,4 @@ class Env:
     dispatch: DispatchStore
     policies: PolicyBook
     clock: Callable[[], datetime] = utcnow
+    notify: Notifies | None = None  # None: no subscribe messages (tests' fakes)

@@ -21,6 +21,8 @@ from actors.emit import Emitter, channel_for
 from actors.env import Env
 from actors.host_providers import ProviderHosting
 from actors.loading import LoadOnce
+from actors.notify import Notifier
+from actors.notify_jobs import JobReminders
 from actors.order import OrderActor
 from actors.payment import HeldPayments
 from actors.placement import placement_for
@@ -38,6 +40,7 @@ from adapters.payments import PaymentStore
 from adapters.redis import Keys
 from adapters.redis import connect as redis_connect
 from adapters.settings import Settings
+from adapters.subscriptions import SubscriptionStore
 from adapters.wechat_pay import gateway_for
 
 log = logging.getLogger("orderhub.host")
@@ -81,7 +84,10 @@ class EntityHost(ProviderHosting):
             self.locator = HostLocator(self)
         else:
             self.locator = RedisLocator(self.redis, self.keys)
+        # Subscribe messages: one WeChat client per host, its token shared in Redis.
+        self.notifier = Notifier(s, SubscriptionStore(self.db), self.redis, self.keys)
         self.env = Env(
+            notify=self.notifier,
             settings=s,
             db=self.db,
             orders=OrderStore(self.db),
@@ -116,10 +122,14 @@ class EntityHost(ProviderHosting):
         ]
         if self.placement.reconciles:  # standing hosts (a dedicated one ends with its order)
             self._tasks.append(loop.create_task(self._every(RECONCILE_S, self._reconcile)))
-            due = PaymentReminders(
-                self.env, lambda oid: self.placement.owns(self.name, "order", oid)
-            )
+
+            def owns(oid: int) -> bool:
+                return self.placement.owns(self.name, "order", oid)
+
+            due = PaymentReminders(self.env, owns, self.notifier)
             self._tasks.append(loop.create_task(self._every(due.period, due.remind_unpaid)))
+            jobs = JobReminders(self.env, owns, self.notifier)
+            self._tasks.append(loop.create_task(self._every(jobs.period, jobs.remind_tomorrow)))
 
     async def _every(self, period: float, job) -> None:
         while True:

@@ -4,9 +4,10 @@ A periodic job of each standing host, over the orders the host owns. The timers 
 orders' completion times plus HUB_PAY_REMINDERS_S, read from MySQL on every pass, and each
 reminder's row is written before its message goes out (adapters/reminders.py): a host that
 crashes and is restarted by Ray picks up where it stopped, sending none twice and dropping
-none unrecorded. The message is a WeChat subscribe message (template
-WECHAT_TEMPLATE_PAYMENT_DUE) to the customer, sent only with the customer's consent (WeChat
-answers 43101 otherwise: recorded as refused); staff hear of every reminder as an alert.
+none unrecorded. The message is a WeChat subscribe message (template key payment_due,
+WECHAT_TEMPLATE_PAYMENT_DUE) to the customer, sent by actors/notify.py only while the customer
+has a consent left (else recorded as no_consent; WeChat's 43101 as refused); staff hear of
+every reminder as an alert.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from actors.env import Env
+from actors.notify import Notifier
 from adapters.clock import CHINA
 from adapters.reminders import ReminderStore
-from adapters.wechat import WeChatError, WeChatLogin
 
 log = logging.getLogger("orderhub.reminders")
 
 MAX_PERIOD_S = 5.0
-REFUSED = 43101  # the user has no consent left for the template
-PAGE = "pages/user/payment?orderId={}"
+PAGE = "pages/user/payment?id={}"  # the mini program's payment page
 TIPS = {1: "服务已完成，请及时支付", 2: "订单仍待支付，请尽快处理"}
 LAST_TIP = "最后一次提醒，请尽快完成支付"
 
@@ -59,14 +59,12 @@ def due_reminder(completed_at: datetime, intervals: list[float], now: datetime) 
 
 
 class PaymentReminders:
-    def __init__(self, env: Env, owns: Callable[[int], bool], wechat: WeChatLogin | None = None):
-        s = env.settings
+    def __init__(self, env: Env, owns: Callable[[int], bool], notifier: Notifier):
         self.env = env
         self.owns = owns  # whether this host holds an order
-        self.intervals = intervals_from(s.pay_reminders_s)
-        self.template = s.wechat_template_payment_due
+        self.intervals = intervals_from(env.settings.pay_reminders_s)
         self.store = ReminderStore(env.db)
-        self.wechat = wechat or WeChatLogin(s.wechat_appid, s.wechat_secret, s.wechat_api_base)
+        self.notifier = notifier
         self._recovered = False
 
     @property
@@ -109,21 +107,6 @@ class PaymentReminders:
         await self.env.emitter.alert("payment_due", orderId=oid, n=n, result=result)
 
     async def _send(self, row: dict, n: int) -> tuple[str, str | None]:
-        if not row["openid"]:
-            return "failed:no_openid", "the customer has no WeChat openid"
-        try:
-            await self.wechat.send_subscribe_message(
-                row["openid"],
-                self.template,
-                message_data(row, n, len(self.intervals)),
-                page=PAGE.format(row["id"]),
-            )
-        except WeChatError as exc:
-            if exc.errcode == REFUSED:
-                return f"refused:{REFUSED}", exc.errmsg
-            log.warning("reminder %s of order %s failed: %s", n, row["id"], exc)
-            return f"failed:{exc.errcode}", exc.errmsg
-        except Exception as exc:  # recorded all the same: a claimed row never stays open
-            log.exception("reminder %s of order %s failed", n, row["id"])
-            return "failed:error", str(exc)
-        return "sent", None
+        data = message_data(row, n, len(self.intervals))
+        page = PAGE.format(row["id"])
+        return await self.notifier.deliver(row["customer_id"], "payment_due", data, page)

@@ -10,6 +10,17 @@ SANDBOX_APPID = "wx5a4d0c0ffee0hub1"
 SANDBOX_SECRET = "sandbox-app-secret-change-me"
 # The sandbox's 待支付提醒 template (sandbox/subscribe.py PAYMENT_DUE); production sets its own.
 SANDBOX_TEMPLATE_PAYMENT_DUE = "OhPayDue-uPc3lzyYBJOPqyiQoLe48OcjgcVnzSmsJT"
+# Every subscribe-message template the hub sends (CONTRACT §13's template keys) → the
+# sandbox's id (sandbox/subscribe.py); production sets each with WECHAT_TEMPLATE_<KEY>.
+SANDBOX_TEMPLATES = {
+    "order_accepted": "OhAccept-MJrNwlsnyWB37ukDsl0XCmOCYwGri2XurU",
+    "order_departed": "OhDepart-kiLNvpiPFFBBcF9vdh4O9BFQ6xOZLNRq4S",
+    "order_arrived": "OhArrive-qjZ9SnbGTrv4xhsEkTUps8GPyF7e23jV2P",
+    "order_completed": "OhDone-FFVontxsoSNWGIVqJwjIHIGQ4RItDAjmNO3Y",
+    "payment_due": SANDBOX_TEMPLATE_PAYMENT_DUE,
+    "job_reminder": "OhJobTmr-Gd55i0i28JuUniMiRGAsJooV2E2LyjTtiT",
+    "withdrawal_result": "OhWithdr-BWYijwvBB6EDKIUWCUqJQhfskzKQcCCOsx",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,19 @@ class Settings:
     # reminders of unpaid completed orders: seconds after completion, one per interval
     pay_reminders_s: str = "86400,259200,604800"
     wechat_template_payment_due: str = SANDBOX_TEMPLATE_PAYMENT_DUE
+    # a provider hears of a scheduled job this long before its slot (subscribe message)
+    job_remind_before_s: float = 86400.0
+    wechat_template_order_accepted: str = SANDBOX_TEMPLATES["order_accepted"]
+    wechat_template_order_departed: str = SANDBOX_TEMPLATES["order_departed"]
+    wechat_template_order_arrived: str = SANDBOX_TEMPLATES["order_arrived"]
+    wechat_template_order_completed: str = SANDBOX_TEMPLATES["order_completed"]
+    wechat_template_job_reminder: str = SANDBOX_TEMPLATES["job_reminder"]
+    wechat_template_withdrawal_result: str = SANDBOX_TEMPLATES["withdrawal_result"]
+
+    @property
+    def templates(self) -> dict[str, str]:
+        """Template key (CONTRACT §13) → the WeChat template id it is sent with."""
+        return {key: getattr(self, f"wechat_template_{key}") for key in SANDBOX_TEMPLATES}
 
     @property
     def public_base(self) -> str:
@@ -115,6 +139,8 @@ ENV = {
     "earnings_hold_s": "HUB_EARNINGS_HOLD_S",
     "pay_reminders_s": "HUB_PAY_REMINDERS_S",
     "wechat_template_payment_due": "WECHAT_TEMPLATE_PAYMENT_DUE",
+    "job_remind_before_s": "HUB_JOB_REMIND_BEFORE_S",
+    **{f"wechat_template_{key}": f"WECHAT_TEMPLATE_{key.upper()}" for key in SANDBOX_TEMPLATES},
 }
 # Field types as written (annotations are strings under `from __future__ import annotations`).
 _PARSE = {"int": int, "float": float, "Path": lambda raw: Path(raw).resolve()}

@@ -5,6 +5,10 @@ wechatpy is synchronous (requests): every call runs in a worker thread. wechatpy
 https://api.weixin.qq.com in places (the cgi-bin/token URL among them), so the client's HTTP
 session refuses any URL outside api_base: a missed override fails loudly instead of sending
 our secret to the real WeChat.
+
+With a Redis URL the access token is shared by every process (adapters/wechat_token.py):
+fetched once, renewed before it expires or when WeChat refuses it (40001/42001), by one
+process at a time. Without one (a lone client in tests) wechatpy keeps it in memory.
 """
 
 from __future__ import annotations
@@ -15,12 +19,18 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import redis
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 from wechatpy import WeChatClient
 from wechatpy.client.api.base import BaseWeChatAPI
 from wechatpy.exceptions import WeChatClientException
+from wechatpy.session import SessionStorage
+
+from adapters.redis import Keys
+from adapters.settings import Settings
+from adapters.wechat_token import SharedToken, TokenUnavailable
 
 DEFAULT_APPID = "wx5a4d0c0ffee0hub1"
 DEFAULT_SECRET = "sandbox-app-secret-change-me"
@@ -63,12 +73,42 @@ class _PinnedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+class _ThreadToken(SessionStorage):
+    """What wechatpy reads back after fetch_access_token(): the token this thread holds."""
+
+    def __init__(self, local: threading.local) -> None:
+        self._local = local
+
+    def get(self, key, default=None):
+        return getattr(self._local, "token", default)
+
+    def set(self, key, value, ttl=None):
+        self._local.token = value
+
+    def delete(self, key):
+        self._local.token = None
+
+
 class _Client(WeChatClient):
-    def __init__(self, appid: str, secret: str, api_base: str) -> None:
+    def __init__(
+        self,
+        appid: str,
+        secret: str,
+        api_base: str,
+        redis_url: str | None = None,
+        token_key: str | None = None,
+    ) -> None:
         super().__init__(appid, secret, timeout=TIMEOUT)
         self.api_base = api_base
         self._http = _PinnedSession(api_base)
         self._token_lock = threading.Lock()
+        self._shared: SharedToken | None = None
+        if redis_url:
+            # Each thread knows the token it last used: the one to renew when it is refused.
+            self._local = threading.local()
+            self.session = _ThreadToken(self._local)
+            key = token_key or f"wechat-token:{appid}"
+            self._shared = SharedToken.from_url(redis_url, key, self._fetch_token)
         self.API_BASE_URL = api_base + "cgi-bin/"
         # wechatpy gives each client its own API group objects (wxa, datacube, …), some with
         # an absolute base URL of their own. vars(), not inspect.getmembers(): the latter
@@ -78,22 +118,53 @@ class _Client(WeChatClient):
             if isinstance(api, BaseWeChatAPI) and base.startswith(REAL_API_BASE):
                 api.API_BASE_URL = api_base + base.removeprefix(REAL_API_BASE)
 
-    def fetch_access_token(self) -> dict[str, Any]:
-        return self._fetch_access_token(
-            url=self.api_base + "cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-        )
+    def _token_params(self) -> dict[str, str]:
+        return {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
+
+    def fetch_access_token(self) -> dict[str, Any] | None:
+        """wechatpy calls this for a token it lacks and on 40001/42001 (then sends again)."""
+        if self._shared is None:
+            return self._fetch_access_token(
+                url=self.api_base + "cgi-bin/token", params=self._token_params()
+            )
+        self._local.token = self._shared.renew(getattr(self._local, "token", None))
+        return None
+
+    def _fetch_token(self) -> dict[str, Any]:
+        """GET cgi-bin/token (for SharedToken, which stores it)."""
+        res = self._http.get(self.api_base + "cgi-bin/token", params=self._token_params())
+        res.raise_for_status()
+        result = res.json()
+        if result.get("errcode"):
+            raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self)
+        return result
 
     @property
     def access_token(self) -> str:
+        if self._shared is not None:
+            self._local.token = self._shared.current()
+            return self._local.token
         # Concurrent logins on a cold client would otherwise each fetch a token.
         with self._token_lock:
             return super().access_token
 
 
 class WeChatLogin:
-    def __init__(self, appid: str, secret: str, api_base: str) -> None:
-        self._client = _Client(appid, secret, api_base.rstrip("/") + "/")
+    def __init__(
+        self,
+        appid: str,
+        secret: str,
+        api_base: str,
+        redis_url: str | None = None,
+        token_key: str | None = None,
+    ) -> None:
+        self._client = _Client(appid, secret, api_base.rstrip("/") + "/", redis_url, token_key)
+
+    @classmethod
+    def for_settings(cls, s: Settings) -> WeChatLogin:
+        """The deployment's client: its token shared in Redis by all its processes."""
+        key = f"{Keys.for_database(s.mysql_url).ns}:wechat-token:{s.wechat_appid}"
+        return cls(s.wechat_appid, s.wechat_secret, s.wechat_api_base, s.redis_url, key)
 
     @classmethod
     def from_env(cls) -> WeChatLogin:
@@ -105,6 +176,8 @@ class WeChatLogin:
 
     def close(self) -> None:
         self._client._http.close()
+        if self._client._shared is not None:
+            self._client._shared.close()
 
     async def code_to_session(self, code: str) -> dict[str, str]:
         """wx.login() code → {"openid", "session_key", "unionid"?}."""
@@ -153,6 +226,8 @@ class WeChatLogin:
             raise WeChatError(int(exc.errcode), str(exc.errmsg)) from exc
         except requests.RequestException as exc:
             raise WeChatError(-1, f"WeChat API unreachable: {exc}") from exc
+        except (TokenUnavailable, redis.RedisError) as exc:
+            raise WeChatError(-1, f"no access token: {exc}") from exc
         if not isinstance(result, dict):  # wechatpy hands back the raw response if not JSON
             status = getattr(result, "status_code", "?")
             raise WeChatError(-1, f"WeChat API answered non-JSON (HTTP {status})")

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from actors.emit import channel_for
+from actors.notify import Notifier
 from adapters import catalog as catalog_db
 from adapters import providers as providers_db
 from adapters import redis as redis_adapter
@@ -24,6 +25,7 @@ from adapters.phones import PhoneVault
 from adapters.settings import Settings
 from adapters.sms import SmsGateway
 from adapters.sms_codes import SmsCodes
+from adapters.subscriptions import SubscriptionStore
 from adapters.wechat import WeChatLogin
 from adapters.wechat_pay import gateway_for
 from hub import console, openapi, secret_files
@@ -51,6 +53,7 @@ from hub.routes import (
     reconciliation,
     reviews,
     sms,
+    subscriptions,
     uploads,
 )
 
@@ -72,6 +75,7 @@ ROUTERS = [
     earnings.router,
     reconciliation.router,
     dispatch.router,
+    subscriptions.router,
     coupons.router,
     dashboard.router,
 ]
@@ -98,9 +102,7 @@ class Hub:
             secret_files.jwt_secret(settings.state_dir, settings.hub_secret), settings.token_ttl_s
         )
         self.vault = PhoneVault(secret_files.phone_key(settings.state_dir))
-        self.wechat = WeChatLogin(
-            settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base
-        )
+        self.wechat = WeChatLogin.for_settings(settings)  # its token shared in Redis
         self.limits = Limits(
             int(os.environ.get("HUB_LOGIN_PER_MIN", 600)),
             int(os.environ.get("HUB_ORDERS_PER_MIN", 60)),
@@ -147,9 +149,11 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
         hub.db = await Database.connect(settings.mysql_url, maxsize=20)
         hub.orders = OrderStore(hub.db)
         hub.payments = PaymentStore(hub.db)
+        hub.notifier = Notifier(settings, SubscriptionStore(hub.db), hub.redis, hub.keys)
         tasks = [
             asyncio.create_task(actors.run_batcher()),
             asyncio.create_task(actors.run_supervisor()),
+            asyncio.create_task(realtime.keep_presence()),
         ]
         try:
             yield

@@ -3,6 +3,7 @@ hub alone puts them in rooms; every handler checks role and ownership before act
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Annotated
@@ -14,6 +15,7 @@ from actors import offers, privacy
 from adapters import jsonio
 from adapters.clock import iso, utcnow
 from adapters.orders import order_json
+from adapters.presence import REFRESH_S, Presence
 from hub.auth import Principal
 from hub.errors import ApiError, Forbidden, Invalid, ack_error
 from hub.models import In, Lat, Lng
@@ -74,6 +76,11 @@ class Realtime:
             ping_timeout=20,
         )
         self.sio.on("connect", self.connect)
+        # Presence: whether a user has a live socket (actors send subscribe messages only to
+        # users without one); this process's sockets, user id by sid.
+        self.presence = Presence(hub.redis, hub.keys)
+        self.sockets: dict[str, int] = {}
+        self.sio.on("disconnect", self.disconnect)
         for event, handler in {
             "heartbeat": self.heartbeat,
             "provider.online": self.online,
@@ -108,6 +115,27 @@ class Realtime:
         if me.is_staff:
             await self.sio.enter_room(sid, "staff")  # console.update: every provider's fix
             await privacy.staff_access(self.hub.db, me, "console_stream", "provider", None, "")
+        self.sockets[sid] = me.user_id
+        try:
+            await self.presence.connected(me.user_id, sid)
+        except Exception:  # the socket works without it; the user may get a message too many
+            log.exception("presence of user %s not recorded", me.user_id)
+
+    async def disconnect(self, sid, *_reason):
+        if (user_id := self.sockets.pop(sid, None)) is not None:
+            try:
+                await self.presence.disconnected(user_id, sid)
+            except Exception:  # it lapses within presence.TTL_S
+                log.exception("presence of user %s not cleared", user_id)
+
+    async def keep_presence(self) -> None:
+        """Re-score this process's sockets so they keep counting (they lapse if it dies)."""
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            try:
+                await self.presence.refresh([(uid, sid) for sid, uid in self.sockets.items()])
+            except Exception:
+                log.exception("presence refresh failed")
 
     def _guarded(self, handler):
         async def run(sid, data=None, *_extra):

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,6 +32,10 @@ from sandbox.login import LOGIN_CODE, LoginProduct, openid_for, wechat_error
 PAYMENT_DUE = "OhPayDue-uPc3lzyYBJOPqyiQoLe48OcjgcVnzSmsJT"
 ORDER_ACCEPTED = "OhAccept-MJrNwlsnyWB37ukDsl0XCmOCYwGri2XurU"
 ORDER_COMPLETED = "OhDone-FFVontxsoSNWGIVqJwjIHIGQ4RItDAjmNO3Y"
+ORDER_DEPARTED = "OhDepart-kiLNvpiPFFBBcF9vdh4O9BFQ6xOZLNRq4S"
+ORDER_ARRIVED = "OhArrive-qjZ9SnbGTrv4xhsEkTUps8GPyF7e23jV2P"
+JOB_REMINDER = "OhJobTmr-Gd55i0i28JuUniMiRGAsJooV2E2LyjTtiT"
+WITHDRAWAL_RESULT = "OhWithdr-BWYijwvBB6EDKIUWCUqJQhfskzKQcCCOsx"
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,46 @@ TEMPLATES: dict[str, Template] = {
             "phrase4": "订单状态",
         },
     ),
+    ORDER_DEPARTED: Template(
+        "师傅出发通知",
+        {
+            "character_string1": "订单编号",
+            "thing2": "服务项目",
+            "name3": "服务师傅",
+            "time4": "出发时间",
+            "thing5": "温馨提示",
+        },
+    ),
+    ORDER_ARRIVED: Template(
+        "师傅到达通知",
+        {
+            "character_string1": "订单编号",
+            "thing2": "服务项目",
+            "name3": "服务师傅",
+            "time4": "到达时间",
+            "thing5": "温馨提示",
+        },
+    ),
+    JOB_REMINDER: Template(
+        "服务预约提醒",
+        {
+            "character_string1": "订单编号",
+            "thing2": "服务项目",
+            "time3": "预约时间",
+            "thing4": "服务区域",
+            "thing5": "温馨提示",
+        },
+    ),
+    WITHDRAWAL_RESULT: Template(
+        "提现结果通知",
+        {
+            "character_string1": "提现单号",
+            "amount2": "提现金额",
+            "phrase3": "提现状态",
+            "time4": "处理时间",
+            "thing5": "备注",
+        },
+    ),
 }
 
 _HAN = r"\u3400-\u9fff"
@@ -95,6 +140,9 @@ _KIND_OF = re.compile(r"([a-z_]+?)(\d+)")
 STATES = ("developer", "trial", "formal")
 LANGS = ("zh_CN", "en_US", "zh_HK", "zh_TW")
 MAX_COUNT = 100  # a consent call may add this many at most
+# WeChat only accepts a page of the mini program's released version (else 41030); the
+# sandbox's "released version" is the one in this repository.
+APP_JSON = Path(__file__).resolve().parents[1] / "miniprogram" / "app.json"
 LOG_SIZE = 10_000
 
 
@@ -107,6 +155,19 @@ def valid_value(key: str, value: object) -> bool:
     return not (match.group(1) == "number" and len(value) > 32)
 
 
+def app_pages(app_json: Path = APP_JSON) -> frozenset[str] | None:
+    """The mini program's pages (app.json's pages and subpackages'); None without one."""
+    try:
+        app = json.loads(app_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    pages = set(app.get("pages", []))
+    for package in app.get("subpackages", app.get("subPackages", [])):
+        root = package.get("root", "").strip("/")
+        pages.update(f"{root}/{page}" for page in package.get("pages", []))
+    return frozenset(pages)
+
+
 def _argument_invalid(what: str) -> JSONResponse:
     return wechat_error(47003, f"argument invalid! {what}")
 
@@ -116,8 +177,9 @@ def _now_iso() -> str:
 
 
 class SubscribeProduct:
-    def __init__(self, login: LoginProduct) -> None:
+    def __init__(self, login: LoginProduct, pages: frozenset[str] | None = None) -> None:
         self.login = login
+        self.pages = app_pages() if pages is None else pages  # what a message may open
         self.issued: set[str] = set()  # openids this sandbox gave out
         self.balances: dict[tuple[str, str], int] = {}  # (openid, template id) → messages left
         self.log: deque[dict] = deque(maxlen=LOG_SIZE)  # every send that named a template
@@ -169,6 +231,8 @@ class SubscribeProduct:
         page = body.get("page")
         if page is not None and (not isinstance(page, str) or len(page) > 1024):
             return _argument_invalid("page")
+        if page and self.pages is not None and page.split("?", 1)[0] not in self.pages:
+            return wechat_error(41030, "invalid page rid: sandbox")
         if body.get("miniprogram_state", "formal") not in STATES:
             return _argument_invalid("miniprogram_state")
         if body.get("lang", "zh_CN") not in LANGS:

@@ -57,7 +57,7 @@ async def _completed(world: World, consents: int) -> tuple[str, object, dict, fl
     template given first: (name, customer, order, when it completed)."""
     name = f"rem-{uuid.uuid4().hex[:10]}"
     customer = await world.customer(name)
-    if consents:
+    if consents:  # WeChat records the consents, and the mini program tells the hub
         await _sandbox(
             world.sandbox,
             "POST",
@@ -68,6 +68,8 @@ async def _completed(world: World, consents: int) -> tuple[str, object, dict, fl
                 "count": consents,
             },
         )
+        for _ in range(consents):
+            await customer.api.ok("POST", "/api/me/subscriptions", {"accepted": ["payment_due"]})
     _, _, order = await completed_order(_Named(world, customer))
     return name, customer, order, time.monotonic()
 
@@ -111,7 +113,7 @@ def world(reminding, sandbox):
 
 async def test_with_consent_each_reminder_arrives_once(world):
     staff = await world.socket(await world.admin_user())
-    name, _, order, _ = await _completed(world, consents=5)
+    name, customer, order, _ = await _completed(world, consents=5)
     oid = order["id"]
     assert order["status"] == "completed" and order["paymentStatus"] == "unpaid"
     assert await _all_recorded(oid) == [(1, "sent"), (2, "sent"), (3, "sent")]
@@ -122,7 +124,7 @@ async def test_with_consent_each_reminder_arrives_once(world):
     assert len(items) == 3
     for item in items:
         assert item["templateId"] == SANDBOX_TEMPLATE_PAYMENT_DUE
-        assert item["page"] == f"pages/user/payment?orderId={oid}"
+        assert item["page"] == f"pages/user/payment?id={oid}"
         values = {k: v["value"] for k, v in item["data"].items()}
         assert values["character_string1"] == order["orderNo"]
         assert values["amount3"] == f"¥{order['price']['final'] / 100:.2f}"
@@ -138,15 +140,15 @@ async def test_with_consent_each_reminder_arrives_once(world):
         world.sandbox, "GET", "/sandbox/subscribe/consent", params={"code": f"sandbox-{name}"}
     )
     assert left["balances"] == {SANDBOX_TEMPLATE_PAYMENT_DUE: 2}
+    mine = await customer.api.ok("GET", "/api/me/subscriptions")
+    assert mine["balances"]["payment_due"] == 2
 
 
-async def test_without_consent_they_are_recorded_as_refused(world):
+async def test_without_consent_none_is_sent(world):
     name, _, order, _ = await _completed(world, consents=0)
-    refused = "refused:43101"
-    assert await _all_recorded(order["id"]) == [(1, refused), (2, refused), (3, refused)]
-    assert await _delivered(world, name) == []
-    tries = await _delivered(world, name, everything=True)
-    assert [t["errcode"] for t in tries] == [43101] * 3
+    none = "no_consent"  # the hub holds no consent: WeChat is not even asked
+    assert await _all_recorded(order["id"]) == [(1, none), (2, none), (3, none)]
+    assert await _delivered(world, name, everything=True) == []
 
 
 async def test_a_paid_order_gets_none(world):

@@ -85,7 +85,7 @@ def test_the_hub_uses_the_sandboxs_template() -> None:
 
 async def test_a_message_with_consent_is_delivered_once_per_consent(box: Box) -> None:
     openid = await box.user("alice", consents=2)
-    page = "pages/user/payment?orderId=7"
+    page = "pages/user/payment?id=7"
     assert await box.wechat.send_subscribe_message(openid, PAYMENT_DUE, GOOD, page=page)
     assert await box.wechat.send_subscribe_message(openid, PAYMENT_DUE, GOOD)
     assert await _errcode(box.wechat.send_subscribe_message(openid, PAYMENT_DUE, GOOD)) == 43101

@@ -248,6 +248,8 @@ async def _decide(call: Call, outcome: str, note: str | None, provider_id: int |
         raise NotFound("no such withdrawal")
     detail = {"providerId": row["provider_id"], "amount": row["amount"], "note": note}
     await audit(call, f"withdrawal.{outcome}", "withdrawal", wid, detail)
+    if outcome in ("approved", "rejected"):  # the provider hears of it, in the background
+        call.hub.notifier.later(call.hub.notifier.withdrawal_result, row)
     return withdrawal_json(row)
 
 
