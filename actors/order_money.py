@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from actors.order_coupons import coupon_statements
 from actors.transitions import payment_status
 from adapters import ledger
 from adapters.payments import PaymentMove, payment_json
@@ -27,6 +28,7 @@ class OrderMoney:
             "detail": {"paymentId": move.payment_id, **move.detail},
         }
         extra = move.extra + await self._postings(move)
+        extra += await coupon_statements(self.env, self.row, move)  # its coupon, if any
         answer = await self._apply(
             move.action, SYSTEM_ACTOR, args, move.cmd_id, guard=move.guard, extra=extra
         )

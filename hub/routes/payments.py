@@ -22,9 +22,10 @@ from adapters.mysql import is_duplicate
 from adapters.payments import payment_json, refund_json
 from adapters.wechat_pay import PayRefused, PayUnavailable
 from hub.audit import audit
-from hub.errors import Conflict, Invalid, NotFound, Unavailable
+from hub.errors import Conflict, NotFound, Unavailable
 from hub.models import Id, In, Out
 from hub.router import Call, Router
+from hub.routes import coupons
 from hub.routes.orders import raise_for, visible_order
 
 router = Router("payments")
@@ -134,14 +135,16 @@ async def prepay(call: Call):
     """Prepay an order's payment: what `wx.requestPayment` takes. Asking again while it is
     open answers the same payment."""
     hub, b, me = call.hub, call.body, call.me
-    if b.coupon_id is not None:
-        raise Invalid("couponId: coupons are not offered yet", fields=[{"field": "couponId"}])
     order = await visible_order(hub, me, b.order_id)
     kind, amount = await _what_to_pay(hub, order, b.kind)
     if await hub.payments.open_for(order["id"], kind):  # asked again: the same payment
         return _prepay_json(await _wait_for_params(hub, order["id"], kind)), 200
     if amount <= 0:
         raise Conflict("nothing is left to pay", "already_paid")
+    discount = 0  # a coupon's (CONTRACT §12): locked to this payment once it exists
+    if b.coupon_id is not None:
+        discount = await coupons.prepay_discount(hub, me, b.coupon_id, order, kind, amount)
+        amount -= discount
     user = await accounts.user(hub.db, me.user_id)
     expires_at = utcnow() + timedelta(seconds=hub.settings.pay_ttl_s)
     out_trade_no = f"OH{order['id']}{kind[0].upper()}{secrets.token_hex(6).upper()}"
@@ -161,6 +164,8 @@ async def prepay(call: Call):
         if is_duplicate(exc):  # a racing request opened it first
             return _prepay_json(await _wait_for_params(hub, order["id"], kind)), 200
         raise
+    if b.coupon_id is not None:
+        await coupons.lock_for_payment(hub, me, b.coupon_id, payment_id, order["id"], discount)
     try:
         prepay_id = await hub.pay.prepay(
             out_trade_no=out_trade_no,
@@ -171,10 +176,12 @@ async def prepay(call: Call):
         )
     except (PayUnavailable, PayRefused) as exc:
         await hub.payments.abandon(payment_id, str(exc))
+        await coupons.release_for_payment(hub, payment_id)
         raise Unavailable("WeChat Pay did not answer; try again", "wechat_unavailable") from exc
     await hub.payments.set_prepay(payment_id, prepay_id, hub.pay.pay_params(prepay_id))
     await hub.actors.payment_activate(payment_id)
-    return _prepay_json(await hub.payments.load(payment_id))
+    paid_with = {"couponId": b.coupon_id, "discount": discount}
+    return _prepay_json(await hub.payments.load(payment_id)) | paid_with
 
 
 async def _visible_payment(call: Call, payment_id: int) -> dict:
