@@ -127,9 +127,9 @@ def coupon_json(row: dict, now: datetime) -> dict:
 
 
 async def create_template(db: Database, fields: dict) -> int:
-    cols = {k: fields.get(k) for k in TEMPLATE_FIELDS}
+    cols = {k: fields[k] for k in TEMPLATE_FIELDS if fields.get(k) is not None}  # else defaults
     for key in ("service_ids", "area_ids"):
-        if cols[key] is not None:
+        if key in cols:
             cols[key] = orjson.dumps(cols[key]).decode()
     _, template_id = await db.execute(
         f"INSERT INTO coupon_templates ({', '.join(cols)})"
@@ -348,3 +348,12 @@ async def discount_posting(db: Database, payment_id: int) -> list[dict]:
     if any(r["kind"] == "coupon_reversal" for r in rows):
         return []
     return rows
+
+
+async def holders(db: Database, template_id: int) -> dict[int, int]:
+    """user id → how many coupons of the template they hold (checks and benchmarks)."""
+    rows = await db.fetch_all(
+        "SELECT user_id, COUNT(*) AS n FROM user_coupons WHERE template_id = %s GROUP BY user_id",
+        (template_id,),
+    )
+    return {r["user_id"]: int(r["n"]) for r in rows}
