@@ -73,3 +73,9 @@ test('labels for taken reasons and grab errors', () => {
   expect(hall.grabErrorLabel(null)).toBe('抢单失败，请重试');
   expect(hall.distanceText(null)).toBe('');
 });
+
+test('a personal offer is accepted, a grab offer grabbed', () => {
+  const list = hall.applySnapshot([], [offer(1, 10, 60, { dispatchMode: 'auto' }), offer(2, 20, 60)], NOW, 0);
+  expect(hall.view(list, NOW, {}).map((v) => [v.personal, v.grabText])).toEqual([[true, '接单'], [false, '抢单']]);
+  expect(hall.grabErrorLabel({ code: 'not_offered' })).toBe('该订单已不再派给您');
+});

@@ -79,7 +79,7 @@ test('a won grab opens the order and starts close location reporting', async () 
   ack(task(), g.id, { ok: true, order: { id: 5, status: 'accepted' } });
   await flush();
   expect(texts(page, '.grab')).toEqual(['已抢到']);
-  expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '抢单成功' }));
+  expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '接单成功' }));
   expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/electrician/order-detail?id=5' });
   expect(require('../utils/duty').reporterMode()).toBe('order');
 });
@@ -158,4 +158,31 @@ test('a customer account cannot open the hall', async () => {
   await flush();
   expect(texts(page, '.load-error')).toEqual(['当前微信账号是客户账号，不能进入师傅端']);
   expect(wx.connectSocket).not.toHaveBeenCalled();
+});
+
+test('a personal offer (auto batch, direct) is accepted or declined over REST', async () => {
+  wx.__route('POST', /^\/api\/orders\/5\/accept$/, () => ({ statusCode: 200, data: { id: 5, status: 'accepted' } }));
+  wx.__route('POST', /^\/api\/orders\/6\/decline$/, () => ({ statusCode: 200, data: { id: 6, status: 'pending' } }));
+  await open([offer(5, 500, 60, { dispatchMode: 'auto' }), offer(6, 900, 60, { dispatchMode: 'direct' })]);
+  expect(texts(page, '.grab')).toEqual(['接单', '接单']);
+  expect(texts(page, '.decline')).toEqual(['拒绝', '拒绝']);
+  page.querySelectorAll('.decline')[1].dispatchEvent('tap');
+  await flush(100);
+  expect(wx.__requests.find((r) => r.path === '/api/orders/6/decline').data).toEqual({ reason: '' });
+  expect(page.data.offers.map((o) => o.orderId)).toEqual([5]);
+  await page.instance.onGrabTap({ currentTarget: { dataset: { id: 5 } } });
+  expect(events('order.grab')).toHaveLength(0);
+  expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/electrician/order-detail?id=5' });
+  expect(texts(page, '.grab')).toEqual(['已接单']);
+});
+
+test('a grab order that went on to batches: the grab is refused not_grabbable and the offer is accepted', async () => {
+  wx.__route('POST', /^\/api\/orders\/5\/accept$/, () => ({ statusCode: 200, data: { id: 5, status: 'accepted' } }));
+  await open([offer(5, 500, 60)]);
+  const p = page.instance.onGrabTap({ currentTarget: { dataset: { id: 5 } } });
+  await flush();
+  ack(task(), events('order.grab')[0].id, { ok: false, error: { code: 'not_grabbable', message: 'dispatched' } });
+  await p;
+  expect(wx.__requests.filter((r) => r.path === '/api/orders/5/accept')).toHaveLength(1);
+  expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/electrician/order-detail?id=5' });
 });

@@ -28,6 +28,7 @@ const GRAB_ERRORS = {
   not_a_provider: '请先申请成为师傅',
   rate_limited: '抢单太频繁，请稍后再试',
   not_found: '订单不存在或已结束',
+  not_offered: '该订单已不再派给您',
   disconnected: '网络中断，请重试',
   ack_timeout: '网络超时，请重试',
 };
@@ -128,6 +129,15 @@ function grabErrorLabel(err) {
 }
 
 const GRAB_BUTTON = { '': '抢单', grabbing: '抢单中…', won: '已抢到', taken: '已被抢', error: '抢单' };
+const ACCEPT_BUTTON = { '': '接单', grabbing: '接单中…', won: '已接单', taken: '已失效', error: '接单' };
+
+// An offer of a grab order is grabbed (first come); any other (a batch of an auto order, a
+// direct or staff-assigned one) is the provider's own to accept or decline. A grab order that
+// went on to batches keeps dispatchMode 'grab': its grab is refused not_grabbable and the page
+// accepts instead (order.offer does not say which stage sent it).
+function isPersonal(offer) {
+  return offer.dispatchMode !== 'grab';
+}
 
 // What the hall shows: one item per offer. services: {id: name}.
 function view(list, now, services) {
@@ -144,7 +154,8 @@ function view(list, now, services) {
       countdown: countdownText(left),
       ending: left <= 10,
       grab: o.grab,
-      grabText: GRAB_BUTTON[o.grab] || '抢单',
+      personal: isPersonal(o),
+      grabText: (isPersonal(o) ? ACCEPT_BUTTON : GRAB_BUTTON)[o.grab] || '抢单',
       disabled: o.grab !== '' && o.grab !== 'error',
     };
   });
@@ -165,5 +176,6 @@ module.exports = {
   distanceText,
   takenLabel,
   grabErrorLabel,
+  isPersonal,
   view,
 };

@@ -2,7 +2,8 @@
 // order.taken takes it away (someone else grabbed it, the customer cancelled, it expired...),
 // each counts down to its expiresAt; hall.snapshot on every (re)connect and on going online
 // replaces the list, since offers may have come and gone while the socket was down.
-// Grab with order.grab → won (opens the order), taken (someone was faster) or an error.
+// Grab with order.grab → won (opens the order), taken (someone was faster) or an error; a
+// personal offer (auto batches, direct, staff) is accepted or declined instead (REST).
 // The online switch is utils/duty.js (provider.online / provider.offline + location reports).
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
@@ -138,20 +139,46 @@ Page({
     if (!offer || (offer.grab && offer.grab !== 'error')) return Promise.resolve();
     this.list = hall.setGrab(this.list, orderId, 'grabbing');
     this.render();
-    return this.socket
-      .emit('order.grab', { orderId })
-      .then((ack) => {
-        if (ack && ack.ok) return this.won(orderId);
-        const err = (ack && ack.error) || {};
-        this.lost(orderId, err);
-      })
-      .catch((err) => this.lost(orderId, err));
+    return this.take(offer).then(
+      () => this.won(orderId),
+      (err) => this.lost(orderId, err)
+    );
+  },
+
+  // A grab order's offer: order.grab over the socket; refused as not_grabbable (the order went
+  // on to batches and this is a personal offer) or any other offer: POST …/accept.
+  take(offer) {
+    const orderId = offer.orderId;
+    const accept = () => api.post('/api/orders/' + orderId + '/accept', {});
+    if (hall.isPersonal(offer)) return accept();
+    return this.socket.emit('order.grab', { orderId }).then((ack) => {
+      if (ack && ack.ok) return ack.order;
+      const err = (ack && ack.error) || {};
+      if (err.code === 'not_grabbable') return accept();
+      throw err;
+    });
+  },
+
+  // A personal offer can be refused: it goes to the next provider (CONTRACT §5 decline).
+  onDeclineTap(e) {
+    const orderId = Number(e.currentTarget.dataset.id);
+    return api.post('/api/orders/' + orderId + '/decline', { reason: '' }).then(
+      () => {
+        this.list = hall.removeOffer(this.list, orderId);
+        this.render();
+      },
+      (err) => {
+        api.showError(err);
+        this.list = hall.removeOffer(this.list, orderId); // gone or no longer ours either way
+        this.render();
+      }
+    );
   },
 
   won(orderId) {
     this.list = hall.setGrab(this.list, orderId, 'won');
     this.render();
-    wx.showToast({ title: '抢单成功', icon: 'success' });
+    wx.showToast({ title: '接单成功', icon: 'success' });
     duty.trackOrder(orderId);
     wx.navigateTo({ url: '/pages/electrician/order-detail?id=' + orderId });
     this.later(() => {
@@ -163,7 +190,7 @@ Page({
   lost(orderId, err) {
     const code = err && err.code;
     wx.showToast({ title: hall.grabErrorLabel(err), icon: 'none' });
-    if (code === 'already_taken' || code === 'order_cancelled' || code === 'order_expired' || code === 'not_grabbable' || code === 'not_found') {
+    if (['already_taken', 'order_cancelled', 'order_expired', 'not_grabbable', 'not_offered', 'not_found', 'invalid_transition'].indexOf(code) >= 0) {
       // the order is gone for this provider: show why on the card, then let it vanish
       this.list = hall.setGrab(this.list, orderId, 'taken');
       this.render();
