@@ -33,6 +33,7 @@ from actors.results import fail, not_found, ok
 from actors.routes import OrderRoute, PaymentRoute, ProviderRoute, WindowRoute
 from actors.transitions import LIVE
 from actors.window import MatchWindow
+from adapters import logs
 from adapters.dispatch import DispatchStore
 from adapters.mysql import Database, MysqlDsn
 from adapters.orders import OrderStore
@@ -45,6 +46,14 @@ from adapters.wechat_pay import gateway_for
 
 log = logging.getLogger("orderhub.host")
 
+
+def _command_fields(oid: int, action: str, answer: dict) -> dict:
+    fields = {"order": oid, "action": action, "ok": answer.get("ok")}
+    if not answer.get("ok"):
+        fields["error"] = (answer.get("error") or {}).get("code")
+    return fields
+
+
 SWEEP_S = 2.0
 FLUSH_S = 10.0
 RECONCILE_S = 15.0
@@ -54,7 +63,7 @@ ENDED_KEPT = 256  # ended orders whose actor a host keeps
 @ray.remote
 class EntityHost(ProviderHosting):
     def __init__(self, settings: Settings, name: str):
-        logging.basicConfig(level=logging.INFO)
+        logs.setup(f"host:{name}")  # JSON lines, nothing secret (adapters/logs.py)
         self.settings = settings
         self.name = name
         self.orders: dict[int, OrderActor] = {}
@@ -242,6 +251,11 @@ class EntityHost(ProviderHosting):
         if entity is None:
             return not_found()
         answer = await entity.mailbox.ask(entity.command, action, actor, args, cmd_id)
+        # the hub's request id, carried in the command id: the same id on the hub's line
+        log.info(
+            "order command applied",
+            extra={"rid": logs.rid_of(cmd_id), "fields": _command_fields(oid, action, answer)},
+        )
         if entity.terminal:
             self.retire_order(oid)
         return answer

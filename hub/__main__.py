@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 
+from adapters import logs
 from adapters.settings import Settings
 
 
@@ -54,6 +54,12 @@ async def rebuild_redis(settings: Settings, actors) -> None:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from adapters.mysql import MysqlDsn
+    from hub import metrics_env
+
+    # before anything imports prometheus_client (hub/metrics_env.py)
+    metrics_env.prepare(settings.state_dir, MysqlDsn.parse(settings.mysql_url).database)
+
     from hub.actor_gateway import ActorGateway
     from hub.app import create_app
 
@@ -74,6 +80,7 @@ def serve(settings: Settings) -> None:
     try:
         uvicorn.run(
             app,
+            log_config=None,  # uvicorn's lines through our JSON logs
             host=settings.host,
             port=settings.port,
             log_level="warning",
@@ -93,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hub", description=__doc__)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "seed"])
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup("hub")  # JSON lines, request ids, nothing secret (adapters/logs.py)
     settings = Settings.from_env()
     if args.command == "migrate":
         migrate(settings)

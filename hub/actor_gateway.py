@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import uuid
+import time
 
 import ray
 from ray.exceptions import RayActorError, RayError
@@ -13,7 +13,9 @@ from ray.exceptions import RayActorError, RayError
 from actors.host import EntityHost
 from actors.placement import NAMESPACE, placement_for
 from actors.results import fail
+from adapters import logs
 from adapters.settings import Settings
+from hub import metrics
 
 log = logging.getLogger("orderhub.actors")
 
@@ -56,15 +58,22 @@ class ActorGateway:
             handle = await self.placement.handle(kind, entity_id, create=create)
             if handle is None:
                 return None
+            started = time.perf_counter()
             try:
-                return await asyncio.wait_for(getattr(handle, method).remote(*args), CALL_TIMEOUT_S)
+                answer = await asyncio.wait_for(
+                    getattr(handle, method).remote(*args), CALL_TIMEOUT_S
+                )
+                metrics.ray_call(method, "ok", started)
+                return answer
             except (RayActorError, TimeoutError) as exc:  # the host died or hangs: retry once
+                metrics.ray_call(method, "unavailable", started)
                 self.placement.forget(kind, entity_id)
                 if attempt == 2:
                     log.warning("%s %s.%s failed: %r", kind, entity_id, method, exc)
                     return fail(503, "unavailable", "the order service is restarting; retry")
                 await asyncio.sleep(0.5)
             except RayError as exc:  # a bug inside the actor: answer, don't crash the caller
+                metrics.ray_call(method, "error", started)
                 log.error("%s %s.%s raised: %s", kind, entity_id, method, exc)
                 return fail(500, "internal", "internal error; it has been logged")
         return None
@@ -77,10 +86,12 @@ class ActorGateway:
     async def order_command(
         self, order_id: int, action: str, actor: dict, args: dict | None = None
     ) -> dict:
-        cmd_id = uuid.uuid4().hex
+        cmd_id = logs.command_id()  # the request id rides along: actor log, order_events.cmd_id
         answer = await self._call(
             "order", order_id, "order_command", order_id, action, actor, args or {}, cmd_id
         )
+        ok = bool(answer and answer.get("ok"))
+        logs.event(log, "order command", order=order_id, action=action, cmd=cmd_id, ok=ok)
         return answer or fail(404, "not_found", "no such order")
 
     async def order_chat(self, order_id: int, actor: dict, text: str, client_msg_id: str) -> dict:

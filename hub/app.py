@@ -28,7 +28,7 @@ from adapters.sms_codes import SmsCodes
 from adapters.subscriptions import SubscriptionStore
 from adapters.wechat import WeChatLogin
 from adapters.wechat_pay import gateway_for
-from hub import console, openapi, secret_files
+from hub import console, metrics, openapi, secret_files
 from hub.actor_gateway import ActorGateway
 from hub.auth import TokenService
 from hub.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
@@ -138,21 +138,24 @@ class Hub:
         return await catalog_db.area_at(self.db, lat, lng)
 
 
-def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
+def create_app(settings: Settings, actors: ActorGateway):
     hub = Hub(settings, actors)
     channel = channel_for(MysqlDsn.parse(settings.mysql_url).database)
     realtime = Realtime(hub, socketio.AsyncRedisManager(settings.redis_url, channel=channel))
     hub.sio = realtime.sio
+    metrics.install(hub, realtime.sio)  # /metrics: sockets, events, Redis (hub/metrics.py)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         hub.db = await Database.connect(settings.mysql_url, maxsize=20)
+        metrics.instrument_db(hub.db)
         hub.orders = OrderStore(hub.db)
         hub.payments = PaymentStore(hub.db)
         hub.notifier = Notifier(settings, SubscriptionStore(hub.db), hub.redis, hub.keys)
         tasks = [
             asyncio.create_task(actors.run_batcher()),
             asyncio.create_task(actors.run_supervisor()),
+            asyncio.create_task(metrics.run_socket_counter(realtime.sio)),
             asyncio.create_task(realtime.keep_presence()),
         ]
         try:
@@ -164,6 +167,7 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
             await hub.db.close()
             await hub.redis.aclose()
             await hub.pay.close()
+            metrics.stop()
 
     app = Starlette(
         routes=to_starlette(endpoints()) + exports.routes() + uploads.routes() + console.routes(),
@@ -176,4 +180,5 @@ def create_app(settings: Settings, actors: ActorGateway) -> socketio.ASGIApp:
     )
     app.state.hub = hub
     app.state.endpoints = endpoints()
-    return socketio.ASGIApp(realtime.sio, other_asgi_app=app, socketio_path="/socket.io")
+    asgi = socketio.ASGIApp(realtime.sio, other_asgi_app=app, socketio_path="/socket.io")
+    return metrics.Observed(asgi, hub, realtime.sio)  # /metrics, request ids, HTTP figures

@@ -1,0 +1,334 @@
+"""Prometheus metrics at `/metrics` (docs/operations.md "Metrics").
+
+Two kinds of figures:
+- measured in the hub processes (sockets, socket events in and out, ack latency, HTTP,
+  Ray calls, the hub's MySQL and Redis calls, WeChat Pay notifications): prometheus-client in
+  multi-process mode (hub/metrics_env.py), so every hub process's figures add up on any scrape;
+- what the Ray hosts do (open offers, orders by status, dispatch outcomes): read from MySQL and
+  Redis when /metrics is scraped (adapters/figures.py, cached a few seconds). The hosts keep
+  their state there anyway, so they export nothing and no figure is lost when one restarts.
+
+`/metrics` is for the monitoring system only: with HUB_METRICS_TOKEN set it wants
+`Authorization: Bearer <token>`; without, it answers clients on the loopback only.
+
+`Observed` wraps the whole ASGI app: it serves /metrics, gives every HTTP request a request id
+(adapters/logs.py; also sent back as X-Request-Id), counts and times requests and logs the
+ones that change something.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import re
+import time
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import REGISTRY as SINGLE_PROCESS
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from adapters import figures, logs
+from hub import metrics_env
+
+log = logging.getLogger("orderhub.http")
+
+SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LIVE = "livesum"  # a gauge's value across the live hub processes
+
+SCRAPE = Histogram("orderhub_scrape_seconds", "time to build a /metrics answer", buckets=SECONDS)
+HUB_PROCESSES = Gauge("orderhub_hub_processes", "hub processes running", multiprocess_mode=LIVE)
+STARTS = Counter("orderhub_hub_starts", "hub processes started")
+SOCKETS = Gauge("orderhub_sockets", "connected sockets", ["role"], multiprocess_mode=LIVE)
+EVENTS_IN = Counter("orderhub_socket_events_in", "socket events received", ["event"])
+EVENTS_OUT = Counter(
+    "orderhub_socket_events_out", "events delivered to this process's sockets' rooms", ["event"]
+)
+ACK = Histogram(
+    "orderhub_socket_ack_seconds", "socket event to its ack", ["event"], buckets=SECONDS
+)
+HTTP = Counter("orderhub_http_requests", "HTTP requests", ["route", "method", "status"])
+HTTP_SECONDS = Histogram(
+    "orderhub_http_request_seconds", "HTTP request to response", ["route"], buckets=SECONDS
+)
+RAY = Histogram(
+    "orderhub_ray_call_seconds", "a call to a Ray host", ["method", "outcome"], buckets=SECONDS
+)
+MYSQL = Histogram("orderhub_mysql_query_seconds", "the hub's MySQL calls", ["op"], buckets=SECONDS)
+REDIS = Histogram(
+    "orderhub_redis_command_seconds", "the hub's Redis commands", ["command"], buckets=SECONDS
+)
+PAY_NOTIFY = Counter(
+    "orderhub_payment_notifications", "WeChat Pay notifications", ["kind", "result"]
+)
+HUB_PROCESSES.inc()
+STARTS.inc()
+metrics_env.hide_from_children()  # every file of this process is open now
+
+NOTIFY_PATHS = {
+    "/api/payments/wechat/notify": "pay",
+    "/api/payments/wechat/refund-notify": "refund",
+}
+_EVENT_NAME = re.compile(r"^[a-z][a-z._]{0,31}$")
+FIGURES_TTL_S = 5.0
+
+
+def _result(status: int) -> str:
+    return "accepted" if status < 300 else "refused" if status < 500 else "error"
+
+
+# --- instrumenting the hub's parts ---------------------------------------------------------------
+
+
+def install(hub, sio) -> None:
+    """What create_app measures from the start (the database is instrumented once open)."""
+    instrument_sio(sio)
+    instrument_redis(hub.redis)
+
+
+def stop() -> None:
+    """A hub stopping: its live gauges (sockets, processes) leave the sums."""
+    if metrics_env.directory is not None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid(), str(metrics_env.directory))
+
+
+def ray_call(method: str, outcome: str, started: float) -> None:
+    RAY.labels(method, outcome).observe(time.perf_counter() - started)
+
+
+def instrument_sio(sio) -> None:
+    """Count and time every event a socket sends (and give it a request id), and count the
+    events this process delivers. Wraps python-socketio's own dispatch, so every handler,
+    present and future, is measured without touching it."""
+    known = set(sio.handlers.get("/", {}))
+    trigger = sio._trigger_event
+
+    async def timed(event, namespace, *args):
+        if event in ("connect", "disconnect") and len(args) >= 2:
+            return await trigger(event, namespace, *args)  # the connection itself
+        name = event if event in known else "other"
+        logs.start_request()
+        started = time.perf_counter()
+        try:
+            return await trigger(event, namespace, *args)
+        finally:
+            EVENTS_IN.labels(name).inc()
+            ACK.labels(name).observe(time.perf_counter() - started)
+
+    sio._trigger_event = timed
+    manager = sio.manager
+    if hasattr(manager, "_handle_emit"):
+        handle = manager._handle_emit
+
+        async def counted(message):
+            event = message.get("event")
+            EVENTS_OUT.labels(event if _EVENT_NAME.match(str(event)) else "other").inc()
+            return await handle(message)
+
+        manager._handle_emit = counted
+
+
+def instrument_db(db) -> None:
+    for op in ("fetch_one", "fetch_all", "execute", "executemany"):
+        call = getattr(db, op)
+
+        async def timed(*args, _call=call, _op=op, **kw):
+            started = time.perf_counter()
+            try:
+                return await _call(*args, **kw)
+            finally:
+                MYSQL.labels(_op).observe(time.perf_counter() - started)
+
+        setattr(db, op, timed)
+
+
+def instrument_redis(redis) -> None:
+    call = redis.execute_command
+
+    async def timed(*args, **options):
+        name = str(args[0]).lower() if args else "?"
+        started = time.perf_counter()
+        try:
+            return await call(*args, **options)
+        finally:
+            REDIS.labels(name if _EVENT_NAME.match(name) else "other").observe(
+                time.perf_counter() - started
+            )
+
+    redis.execute_command = timed
+
+
+def count_sockets(sio) -> None:
+    """This process's sockets by role, from its rooms (hub/realtime.py puts every provider in
+    `provider:{id}` and staff in `staff`)."""
+    rooms = sio.manager.rooms.get("/", {})
+    total = len(rooms.get(None, {}))
+    staff = len(rooms.get("staff", {}))
+    providers = sum(len(m) for r, m in rooms.items() if isinstance(r, str) and r[:9] == "provider:")
+    SOCKETS.labels("staff").set(staff)
+    SOCKETS.labels("provider").set(providers)
+    SOCKETS.labels("customer").set(max(0, total - staff - providers))
+
+
+async def run_socket_counter(sio, every_s: float = 2.0) -> None:
+    while True:
+        count_sockets(sio)
+        await asyncio.sleep(every_s)
+
+
+# --- figures from the stores ----------------------------------------------------------------
+
+
+class StoreFigures:
+    """Open offers, orders by status and dispatch outcomes, read at scrape time (cached)."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.at = 0.0
+        self.orders: dict[str, int] = {}
+        self.offers = 0
+        self.dispatch: dict[str, int] = {}
+        self.last_event = 0
+        self.lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        async with self.lock:
+            if time.monotonic() - self.at < FIGURES_TTL_S:
+                return
+            self.orders = await figures.orders_by_status(self.hub.db)
+            self.offers = await figures.open_offers(self.hub.redis, self.hub.keys)
+            new, self.last_event = await figures.dispatch_events_after(self.hub.db, self.last_event)
+            for action, n in new.items():
+                self.dispatch[action] = self.dispatch.get(action, 0) + n
+            self.at = time.monotonic()
+
+    def collect(self):
+        orders = GaugeMetricFamily("orderhub_orders", "orders by status (MySQL)", labels=["status"])
+        for status, n in sorted(self.orders.items()):
+            orders.add_metric([status], n)
+        yield orders
+        yield GaugeMetricFamily(
+            "orderhub_open_offers", "offers standing in providers' halls (Redis)", value=self.offers
+        )
+        outcomes = CounterMetricFamily(
+            "orderhub_dispatch_outcomes", "dispatch events by action (MySQL)", labels=["outcome"]
+        )
+        for action in figures.DISPATCH_ACTIONS:
+            outcomes.add_metric([action], self.dispatch.get(action, 0))
+        yield outcomes
+
+
+# --- the ASGI wrapper ------------------------------------------------------------------------
+
+
+class Observed:
+    def __init__(self, app, hub, sio):
+        self.app = app
+        self.hub = hub
+        self.sio = sio
+        self.figures = StoreFigures(hub)
+        self.token = os.environ.get("HUB_METRICS_TOKEN") or None
+
+    def __getattr__(self, name):  # the wrapped app's attributes (engineio_server, ...)
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith("/socket.io"):
+            return await self.app(scope, receive, send)
+        if scope["path"] == "/metrics":
+            return await self.metrics(scope, send)
+        rid = logs.start_request()
+        started = time.perf_counter()
+        status = 500
+
+        async def sent(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            self.observe(scope, status, time.perf_counter() - started)
+
+    def observe(self, scope, status: int, took: float) -> None:
+        route = getattr(scope.get("route"), "path", None) or "other"
+        method = scope["method"]
+        HTTP.labels(route, method, str(status)).inc()
+        HTTP_SECONDS.labels(route).observe(took)
+        if kind := NOTIFY_PATHS.get(scope["path"]):
+            PAY_NOTIFY.labels(kind, _result(status)).inc()
+        if method not in ("GET", "HEAD", "OPTIONS") or status >= 500 or took > 1.0:
+            logs.event(
+                log, "http", method=method, route=route, status=status, ms=round(took * 1000, 1)
+            )
+
+    def allowed(self, scope) -> tuple[int, str] | None:
+        if self.token:
+            given = dict(scope["headers"]).get(b"authorization", b"").decode(errors="replace")
+            if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+                return 401, "metrics: Authorization: Bearer <HUB_METRICS_TOKEN>"
+            return None
+        client = (scope.get("client") or ("",))[0]
+        if client not in ("127.0.0.1", "::1", "localhost"):
+            return 403, "metrics are served on the loopback only (or set HUB_METRICS_TOKEN)"
+        return None
+
+    async def metrics(self, scope, send) -> None:
+        if denied := self.allowed(scope):
+            code = "unauthorized" if denied[0] == 401 else "forbidden"
+            body = {"error": {"code": code, "message": denied[1]}}
+            return await _answer(send, denied[0], "application/json", _json(body))
+        started = time.perf_counter()
+        count_sockets(self.sio)
+        try:
+            await self.figures.refresh()
+        except Exception as exc:  # a store down: serve the hub's own figures anyway
+            logs.event(log, "metrics: store figures failed", logging.WARNING, error=repr(exc))
+        registry = CollectorRegistry()
+        if metrics_env.directory is not None:
+            MultiProcessCollector(registry, path=str(metrics_env.directory))
+        else:
+            registry = SINGLE_PROCESS
+        body = generate_latest(registry) + generate_latest(_Once(self.figures))
+        SCRAPE.observe(time.perf_counter() - started)
+        await _answer(send, 200, CONTENT_TYPE_LATEST, body)
+
+
+class _Once(CollectorRegistry):
+    """A registry of one collector, for the store figures."""
+
+    def __init__(self, collector):
+        super().__init__(auto_describe=False)
+        self._figures = collector
+
+    def collect(self):
+        yield from self._figures.collect()
+
+
+def _json(body: dict) -> bytes:
+    import orjson
+
+    return orjson.dumps(body)
+
+
+async def _answer(send, status: int, content_type: str, body: bytes) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
