@@ -1,0 +1,72 @@
+"""The mini program's own modules and page logic, in Node, against the real hub (issue #12).
+
+`miniprogram/test/integration/flow.js` runs the customer's pages (login with phone binding,
+order with the nearby list and a photo, order detail, messages, payment, evaluate) over the
+app's request and socket modules, with `wx.request` over fetch, `wx.connectSocket` over a real
+WebSocket and `wx.requestPayment` through the WeChat sandbox's cashier; a provider process
+(`provider.js`) uses the same modules to go online, grab the offer and work the order. This
+test gives it a service area and an approved provider of its own and checks its verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+from conftest import ROOT
+
+LAT, LNG = 20.19, 110.13  # an area of this file's own, away from the other tests' providers
+MINIPROGRAM = ROOT / "miniprogram"
+NODE = shutil.which("node") or "/usr/bin/node"
+
+
+@pytest.fixture
+def node_ready():
+    if not (MINIPROGRAM / "node_modules" / "ws").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=MINIPROGRAM, check=True, timeout=300
+        )
+
+
+async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_ready):
+    services = await world.ensure_catalog()
+    await world.area(LAT, LNG)
+    provider_name = f"mp-p-{uuid.uuid4().hex[:8]}"
+    await world.provider(provider_name)  # applied and approved; the flow logs in as them
+    env = {
+        **os.environ,
+        "HUB_URL": hub.url,
+        "SANDBOX_URL": sandbox,
+        "SERVICE_ID": str(services[0]["id"]),
+        "LAT": str(LAT),
+        "LNG": str(LNG),
+        "CUSTOMER_CODE": f"sandbox-mp-c-{uuid.uuid4().hex[:8]}",
+        "PROVIDER_CODE": f"sandbox-{provider_name}",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        NODE,
+        "test/integration/flow.js",
+        cwd=MINIPROGRAM,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+    except TimeoutError:
+        proc.kill()
+        raise
+    stdout, stderr = out.decode(), err.decode()
+    print(stdout[-4000:], stderr[-4000:])
+    assert proc.returncode == 0, stderr[-3000:] or stdout[-3000:]
+    result = json.loads(stdout.strip().splitlines()[-1].removeprefix("RESULT "))
+    labels = [step.split(":", 1)[1] for step in result["timeline"]]
+    for label in ("师傅已抢单", "师傅已出发", "师傅已到达", "开始服务", "服务完成"):
+        assert label in labels, (label, labels)
+    assert result["dials"] >= 3  # the dropped socket dialled again: refused, then back
+    assert result["nearby"]
