@@ -47,6 +47,7 @@ from hub.routes import (
     health,
     hosts,
     nearby,
+    order_search,
     orders,
     payments,
     providers,
@@ -78,6 +79,7 @@ ROUTERS = [
     subscriptions.router,
     coupons.router,
     dashboard.router,
+    order_search.router,
 ]
 
 

@@ -8,6 +8,7 @@ import { Board } from "./board.js";
 import { Dashboard } from "./dashboard.js";
 import { Drawer } from "./drawer.js";
 import { LiveMap } from "./map.js";
+import { OrderTable } from "./table.js";
 import { PROVIDER_STATE_LABEL, label } from "./labels.js";
 
 const STAFF = new Set(["admin", "dispatcher"]);
@@ -69,6 +70,7 @@ async function start() {
     if (order) liveMap.focus(order.lat, order.lng);
   };
   const applyOrder = (order) => {
+    table.update(order);
     if (board.upsert(order)) {
       liveMap.order(order);
       drawer.refresh(order);
@@ -82,11 +84,12 @@ async function start() {
   const alerts = new Alerts({ onOrder: openOrder });
   liveMap.setAreas(areas);
   const dashboard = new Dashboard($("dashboard"));
+  const table = new OrderTable($("table"), { services: serviceById, areas, onOpen: openOrder });
   showView = (view) => {
     for (const tab of document.querySelectorAll(".view-tab")) tab.classList.toggle("on", tab.dataset.view === view);
-    $("live").hidden = view !== "live";
-    $("dashboard").hidden = view !== "dashboard";
+    for (const id of ["live", "table", "dashboard"]) $(id).hidden = view !== id;
     if (view === "live") liveMap.invalidate();
+    else if (view === "table") table.load();
     else dashboard.load();
   };
 
