@@ -80,3 +80,24 @@ test('no provider nearby says so; going back to grab drops the choice', async ()
   expect(body).not.toHaveProperty('providerId');
   expect(body).not.toHaveProperty('images');
 });
+
+test('an appointment: a day, then one of its slots, posted as scheduledAt', async () => {
+  const page = await filled();
+  page.instance.onDispatchChange({ detail: { value: 'grab' } });
+  page.instance.onScheduleModeChange({ detail: { value: 'later' } });
+  await flush();
+  expect(page.data.dayNames[page.data.dayNames.length - 1]).toMatch(/^周. \d\d-\d\d$/);
+  await page.instance.onSubmit();
+  await flush();
+  expect(texts(page, '.err-scheduledAt')).toEqual(['请选择预约时间']);
+  page.instance.onDayChange({ detail: { value: String(page.data.days.length - 1) } });
+  page.instance.onSlotChange({ detail: { value: '0' } });
+  await flush();
+  expect(texts(page, '.slot')).toEqual(['08:00-10:00']);
+  await page.instance.onSubmit();
+  await flush();
+  const body = wx.__requests.find((r) => r.method === 'POST' && r.path === '/api/orders').data;
+  const at = new Date(body.scheduledAt);
+  expect(at.getHours()).toBe(8);
+  expect(at.getTime()).toBeGreaterThan(Date.now() + 4 * 24 * 3600 * 1000);
+});

@@ -38,12 +38,17 @@ function validateOrder(form) {
   if (DISPATCH_MODES.indexOf(dispatchMode) < 0) errors.dispatchMode = '请选择派单方式';
   const providerId = Number(f.providerId);
   if (dispatchMode === 'direct' && !(Number.isInteger(providerId) && providerId > 0)) errors.providerId = '请选择一位师傅';
+  // an appointment (a time slot, utils/time_slots.js) or, by default, as soon as possible
+  const later = f.scheduleMode === 'later';
+  const at = later ? new Date(f.scheduledAt || '') : null;
+  if (later && (!at || isNaN(at.getTime()) || at.getTime() <= Date.now())) errors.scheduledAt = '请选择预约时间';
   const images = Array.isArray(f.images) ? f.images : [];
   if (images.length > MAX_IMAGES) errors.images = '最多上传9张照片';
 
   const fields = Object.keys(errors);
   if (fields.length) return { ok: false, errors, first: errors[fields[0]] };
   const body = { serviceId, address, lat, lng, description, contactName, contactPhone, urgency, dispatchMode };
+  if (later) body.scheduledAt = at.toISOString();
   if (images.length) body.images = images.slice();
   if (dispatchMode === 'direct') body.providerId = providerId;
   return { ok: true, errors: {}, body };

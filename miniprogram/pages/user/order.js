@@ -7,6 +7,7 @@
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const upload = require('../../utils/upload');
+const { schedule } = require('../../utils/time_slots');
 const { validateOrder, MAX_IMAGES } = require('../../utils/order_form');
 const { formatPrice, categoryLabel } = require('../../utils/order_status');
 
@@ -27,7 +28,18 @@ Page({
       dispatchMode: 'grab',
       providerId: '',
       images: [],
+      scheduleMode: 'now',
+      scheduledAt: '',
     },
+    scheduleOptions: [
+      { value: 'now', label: '尽快上门' },
+      { value: 'later', label: '预约时间' },
+    ],
+    days: [],
+    dayNames: [],
+    dayIndex: -1,
+    slotNames: [],
+    slotIndex: -1,
     urgencyOptions: [
       { value: 'normal', label: '普通' },
       { value: 'urgent', label: '紧急' },
@@ -90,6 +102,34 @@ Page({
 
   onUrgencyChange(e) {
     this.setData({ 'form.urgency': e.detail.value });
+    this.formChanged();
+  },
+
+  onScheduleModeChange(e) {
+    const later = e.detail.value === 'later';
+    const data = { 'form.scheduleMode': later ? 'later' : 'now', 'form.scheduledAt': '', 'errors.scheduledAt': '', dayIndex: -1, slotIndex: -1, slotNames: [] };
+    if (later) {
+      const days = schedule();
+      Object.assign(data, { days, dayNames: days.map((d) => d.label) });
+    }
+    this.setData(data);
+    this.formChanged();
+  },
+
+  onDayChange(e) {
+    const i = Number(e.detail.value);
+    const day = this.data.days[i];
+    if (!day) return;
+    this.setData({ dayIndex: i, slotNames: day.slots.map((s) => s.label), slotIndex: -1, 'form.scheduledAt': '' });
+    this.formChanged();
+  },
+
+  onSlotChange(e) {
+    const i = Number(e.detail.value);
+    const day = this.data.days[this.data.dayIndex];
+    const slot = day && day.slots[i];
+    if (!slot) return;
+    this.setData({ slotIndex: i, 'form.scheduledAt': slot.startAt, 'errors.scheduledAt': '' });
     this.formChanged();
   },
 
