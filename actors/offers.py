@@ -14,7 +14,7 @@ from actors.env import Env
 from adapters.clock import iso
 
 
-def _payload(env: Env, order: dict, distance_m: float, ttl: float) -> dict:
+def _payload(env: Env, order: dict, distance_m: float, ttl: float, respond: str) -> dict:
     return {
         "orderId": order["id"],
         "serviceId": order["service_id"],
@@ -22,36 +22,47 @@ def _payload(env: Env, order: dict, distance_m: float, ttl: float) -> dict:
         "price": order["estimated_amount"],
         "urgency": order["urgency"],
         "dispatchMode": order["dispatch_mode"],
+        # How the provider answers: `grab` (first come, the grab window) or `accept`/decline
+        # (a batch, an assignment, a direct order): a grab order that went on to batches
+        # keeps dispatchMode "grab", so the mode alone cannot tell.
+        "respond": respond,
         "expiresAt": iso(env.clock() + timedelta(seconds=ttl)),
         "expiresAtTs": time.time() + ttl,
     }
 
 
-async def send(env: Env, order: dict, targets: list[tuple[int, float]], ttl: float) -> None:
-    """Offer the order to each (provider id, distance); a grab order remembers its crowd."""
+async def send(
+    env: Env, order: dict, targets: list[tuple[int, float]], ttl: float, respond: str = "accept"
+) -> None:
+    """Offer the order to each (provider id, distance); a grab order remembers its crowd.
+    `respond`: "grab" from the grab window, else "accept" (the provider's own to take)."""
     pipe = env.redis.pipeline(transaction=False)
     emits = []
-    for pid, payload in _write(env, pipe, order, targets, ttl):
+    for pid, payload in _write(env, pipe, order, targets, ttl, respond):
         public = {k: v for k, v in payload.items() if k != "expiresAtTs"}
         emits.append(("order.offer", public, f"provider:{pid}"))
     env.emitter.add_to(pipe, emits)
     await pipe.execute()
 
 
-async def restore(env: Env, order: dict, targets: list[tuple[int, float]], ttl: float) -> None:
+async def restore(
+    env: Env, order: dict, targets: list[tuple[int, float]], ttl: float, respond: str = "accept"
+) -> None:
     """Put offers the providers already heard of back in their halls (and the crowd), without
     telling them again: Redis rebuilt after it lost them (actors/rebuild.py)."""
     if targets:
         pipe = env.redis.pipeline(transaction=False)
-        _write(env, pipe, order, targets, ttl)
+        _write(env, pipe, order, targets, ttl, respond)
         await pipe.execute()
 
 
-def _write(env: Env, pipe, order: dict, targets: list[tuple[int, float]], ttl: float) -> list:
+def _write(
+    env: Env, pipe, order: dict, targets: list[tuple[int, float]], ttl: float, respond: str
+) -> list:
     keys, keep = env.keys, int(env.settings.order_expiry_s) + 3600
     written = []
     for pid, dist in targets:
-        payload = _payload(env, order, dist, ttl)
+        payload = _payload(env, order, dist, ttl, respond)
         pipe.hset(keys.offers(pid), str(order["id"]), orjson.dumps(payload))
         pipe.expire(keys.offers(pid), keep)
         written.append((pid, payload))

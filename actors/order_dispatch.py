@@ -201,7 +201,7 @@ class OrderDispatch:
     async def _reveal(self, hits: list[tuple[int, float]]) -> None:
         if hits and self.status == "pending" and state_of(self.row).stage in ("", "grab"):
             self.crowd.update(pid for pid, _ in hits)
-            await offers.send(self.env, self.row, hits, self.env.settings.offer_ttl_s)
+            await offers.send(self.env, self.row, hits, self.env.settings.offer_ttl_s, "grab")
 
     def _cancel_reveals(self) -> None:
         for i in range(1, REVEAL_WAVES):

@@ -129,22 +129,23 @@ async def reoffer(order) -> dict:
         handle = order.timers.get(timer)
         return max(1.0, handle.when() - loop.time()) if handle else fallback
 
-    held: dict[int, float] = {}  # provider id → seconds the offer has left
+    # provider id → (seconds the offer has left, how it is answered: see offers.send)
+    held: dict[int, tuple[float, str]] = {}
     if row["offered_provider_id"]:
-        held[row["offered_provider_id"]] = left("offer", s.offer_ttl_s)
+        held[row["offered_provider_id"]] = (left("offer", s.offer_ttl_s), "accept")
     if st.stage == "batches" and st.offered and st.until > time.time():
-        held.update(dict.fromkeys(st.offered, st.until - time.time()))
+        held.update(dict.fromkeys(st.offered, (st.until - time.time(), "accept")))
     if st.stage in ("", "grab") and row["dispatch_mode"] == "grab":
         crowd = order.crowd | await offers.crowd(env, order.id)
-        held.update(dict.fromkeys(crowd, left("round", s.offer_ttl_s)))
+        held.update(dict.fromkeys(crowd, (left("round", s.offer_ttl_s), "grab")))
     where = await sources.positions_of(env.db, sorted(held))
-    by_ttl: dict[float, list[tuple[int, float]]] = {}
-    for pid, ttl in held.items():
+    by_ttl: dict[tuple[float, str], list[tuple[int, float]]] = {}
+    for pid, (ttl, respond) in held.items():
         pos = where.get(pid)
         dist = geo.distance_m(row["lat"], row["lng"], *pos) if pos else 0.0
-        by_ttl.setdefault(round(ttl, 1), []).append((pid, dist))
-    for ttl, targets in by_ttl.items():
-        await offers.restore(env, row, targets, ttl)
+        by_ttl.setdefault((round(ttl, 1), respond), []).append((pid, dist))
+    for (ttl, respond), targets in by_ttl.items():
+        await offers.restore(env, row, targets, ttl, respond)
     return ok(restored=len(held))
 
 

@@ -32,7 +32,7 @@ async def test_direct_order_offers_to_that_provider_who_accepts(world):
     bystander, other = await _online(world)
     order = await world.order(customer, dispatchMode="direct", providerId=chosen.provider_id)
     offer = await sock.wait_for("order.offer", orderId=order["id"])
-    assert offer["dispatchMode"] == "direct"
+    assert offer["dispatchMode"] == "direct" and offer["respond"] == "accept"
     r = await bystander.api.call("POST", f"/api/orders/{order['id']}/accept")
     assert r.status_code == 404
     accepted = await chosen.api.ok("POST", f"/api/orders/{order['id']}/accept")

@@ -61,7 +61,10 @@ async def _storm(world: World, hubs: list[str]) -> None:
     for _ in range(ORDERS):
         order = await world.order(customer)
         oid = order["id"]
-        await asyncio.gather(*(sock.wait_for("order.offer", orderId=oid) for _, sock in crowd))
+        offers = await asyncio.gather(
+            *(sock.wait_for("order.offer", orderId=oid) for _, sock in crowd)
+        )
+        assert {o["respond"] for o in offers} == {"grab"}
         acks = await asyncio.gather(
             *(sock.call("order.grab", {"orderId": oid}) for _, sock in crowd)
         )

@@ -40,7 +40,7 @@ async def test_nobody_within_the_first_radius_so_it_grows(world):
     customer = await world.customer()
     order = await world.order(customer, lat=lat, lng=lng, dispatchMode="auto")
     offer = await far_sock.wait_for("order.offer", orderId=order["id"])
-    assert 2300 < offer["distanceM"] < 2700
+    assert 2300 < offer["distanceM"] < 2700 and offer["respond"] == "accept"
     taken = await far.api.ok("POST", f"/api/orders/{order['id']}/accept")
     assert taken["providerId"] == far.provider_id
 

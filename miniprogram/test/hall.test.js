@@ -79,3 +79,11 @@ test('a personal offer is accepted, a grab offer grabbed', () => {
   expect(hall.view(list, NOW, {}).map((v) => [v.personal, v.grabText])).toEqual([[true, '接单'], [false, '抢单']]);
   expect(hall.grabErrorLabel({ code: 'not_offered' })).toBe('该订单已不再派给您');
 });
+
+test("the hub's respond field decides grab or accept; the mode only when it is absent", () => {
+  expect(hall.isPersonal(offer(1, 10, 60, { respond: 'grab' }))).toBe(false);
+  // a grab order gone on to batches: still dispatchMode grab, but to be accepted
+  expect(hall.isPersonal(offer(1, 10, 60, { respond: 'accept' }))).toBe(true);
+  expect(hall.isPersonal(offer(1, 10, 60))).toBe(false);
+  expect(hall.isPersonal(offer(1, 10, 60, { dispatchMode: 'auto' }))).toBe(true);
+});

@@ -131,11 +131,12 @@ function grabErrorLabel(err) {
 const GRAB_BUTTON = { '': '抢单', grabbing: '抢单中…', won: '已抢到', taken: '已被抢', error: '抢单' };
 const ACCEPT_BUTTON = { '': '接单', grabbing: '接单中…', won: '已接单', taken: '已失效', error: '接单' };
 
-// An offer of a grab order is grabbed (first come); any other (a batch of an auto order, a
-// direct or staff-assigned one) is the provider's own to accept or decline. A grab order that
-// went on to batches keeps dispatchMode 'grab': its grab is refused not_grabbable and the page
-// accepts instead (order.offer does not say which stage sent it).
+// An offer from the grab window is grabbed (first come); any other (a batch, a direct or
+// staff-assigned one) is the provider's own to accept or decline. The hub says which in
+// `respond` ("grab" | "accept"); without it (an older hub) the dispatch mode decides, and a
+// grab refused not_grabbable is accepted instead.
 function isPersonal(offer) {
+  if (offer.respond) return offer.respond !== 'grab';
   return offer.dispatchMode !== 'grab';
 }
 
