@@ -173,10 +173,14 @@ class Notifier:
         """Claim the event for the user, then deliver; the outcome (recorded) is returned."""
         if not await self.store.claim(user_id, key, event, self.clock()):
             return "seen"
-        if only_offline and await online(self.redis, self.keys, user_id):
-            result, detail = "online", None
-        else:
-            result, detail = await self.deliver(user_id, key, data, page)
+        try:
+            if only_offline and await online(self.redis, self.keys, user_id):
+                result, detail = "online", None
+            else:
+                result, detail = await self.deliver(user_id, key, data, page)
+        except Exception as exc:  # Redis or MySQL: the claimed row still gets its outcome
+            log.exception("%s to user %s failed", event, user_id)
+            result, detail = "failed:error", str(exc)
         await self.store.outcome(user_id, event, result, detail)
         if result.startswith("failed"):
             log.warning("%s to user %s: %s %s", event, user_id, result, detail)

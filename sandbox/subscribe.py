@@ -2,10 +2,11 @@
 
 Speaks api.weixin.qq.com's protocol (errors as HTTP 200 with an errcode body) and checks what
 WeChat checks: the access token (the login product's token store), the openid (one this
-sandbox issued), the template id, each data field's value against its kind, and the user's
-consent. WeChat delivers one message per accepted `wx.requestSubscribeMessage`; here the
-sandbox's own `POST /sandbox/subscribe/consent` stands in for that acceptance. There is no
-consent-free mode: without a balance the answer is 43101.
+sandbox issued), the template id, the page (one of the mini program's, 41030), each data
+field's value against its kind, and the user's consent. WeChat delivers one message per
+accepted `wx.requestSubscribeMessage`; here the sandbox's own `POST /sandbox/subscribe/consent`
+stands in for that acceptance. There is no consent-free mode: without a balance the answer is
+43101.
 
 Sandbox pages (not at WeChat): `POST /sandbox/subscribe/consent`, `GET
 /sandbox/subscribe/consent?code=`, `GET /sandbox/subscribe-messages?code=[&all=1]`.

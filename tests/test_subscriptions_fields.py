@@ -61,6 +61,10 @@ def test_every_kind_the_sandbox_checks_has_a_cut() -> None:
     assert set(KINDS) == set(FIT)
 
 
+def test_the_hubs_template_ids_are_the_sandboxs() -> None:
+    assert set(SANDBOX_TEMPLATES.values()) == set(TEMPLATES)
+
+
 def test_the_provider_is_named_by_surname() -> None:
     assert provider_title("王建国") == "王师傅"
     assert provider_title("李师傅") == "李师傅"
