@@ -15,7 +15,8 @@ How it holds:
   assignment, `ProviderActor.reserve`, until `release`), and an order that leaves the tracked
   statuses releases its provider before it announces the change (`tracking_ends`): no fix is
   published after the event that ends the phase;
-- offers carry `offer_view` only;
+- offers carry `offer_view` only, and a provider who holds an offer and reads the order sees
+  it through `order_view` (the customer's address as precisely as the offer);
 - staff see positions in `console.update` (room `staff`), in an order they watch and in
   GET /api/admin/providers/positions; each of those is an audit-log row (`staff_access`).
 """
@@ -73,6 +74,22 @@ def tracking_ends(before: str, after: str) -> bool:
 def offer_view(order: dict, distance_m: float) -> dict:
     """What an offer tells a provider about where the job is: how far, which district."""
     return {"distanceM": round(distance_m), "address": order["district"]}
+
+
+def order_view(order: dict, *, full: bool) -> dict:
+    """An order (its JSON) as its viewer may see it: in full for its customer, its provider
+    and staff; as precisely as an offer for a provider who only holds one (the district, the
+    point to 0.01° ≈ 1 km, no contact)."""
+    if full:
+        return order
+    return {
+        **order,
+        "address": order["district"],
+        "lat": round(order["lat"], 2),
+        "lng": round(order["lng"], 2),
+        "contactName": "",
+        "contactPhone": "",
+    }
 
 
 async def staff_access(db, me, what: str, target_type: str, target_id: int | None, ip: str):

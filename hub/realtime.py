@@ -20,7 +20,7 @@ from hub.auth import Principal
 from hub.errors import ApiError, Forbidden, Invalid, ack_error
 from hub.models import In, Lat, Lng
 from hub.router import validation_message
-from hub.routes.orders import actor_of, grab_allowed, raise_for, visible_order
+from hub.routes.orders import actor_of, grab_allowed, raise_for, seen_by, visible_order
 from hub.socket_edge import EdgeServer
 
 log = logging.getLogger("orderhub.realtime")
@@ -216,7 +216,8 @@ class Realtime:
         if ask.after_seq is not None:
             missed = await self.hub.orders.events_after(row["id"], ask.after_seq)
             row = await self.hub.orders.load(row["id"])
-        return {"ok": True, "order": order_json(row), "missed": missed}
+        seen = seen_by(session["me"], session["pid"], order_json(row))
+        return {"ok": True, "order": seen, "missed": missed}
 
     async def unwatch(self, sid, session, data):
         ref = _parse(OrderRef, data)

@@ -67,17 +67,30 @@ async def test_who_sees_the_provider_in_each_phase(world):
     assert all("lat" not in o and "lng" not in o for o in hall["offers"])
 
     # everyone who may watches the order: customer, the bystander (while offered), staff
-    for sock in (me_sock, b_sock, staff):
-        assert (await sock.call("order.watch", {"orderId": oid}))["ok"]
+    watched = {}
+    for name, sock in (("customer", me_sock), ("bystander", b_sock), ("staff", staff)):
+        watched[name] = await sock.call("order.watch", {"orderId": oid})
+        assert watched[name]["ok"]
+    # the customer's address: in full to the customer and staff; to a provider holding only
+    # an offer, as precisely as the offer (district, a point to 0.01°, no contact)
+    assert watched["customer"]["order"]["address"] == order["address"]
+    assert watched["staff"]["order"]["lat"] == order["lat"]
+    as_offered = await bystander.api.ok("GET", f"/api/orders/{oid}")
+    for seen in (as_offered, watched["bystander"]["order"]):
+        assert seen["address"] == order["district"] != order["address"]
+        assert (seen["lat"], seen["lng"]) == (round(order["lat"], 2), round(order["lng"], 2))
+        assert seen["contactPhone"] == "" and seen["contactName"] == ""
 
     phases = {}  # status → the latitude the assignee sent in it
     phases["pending"] = LAT + 0.000101
     await _fix(p_sock, staff, phases["pending"], LNG)
-    await bystander.api.ok("POST", f"/api/orders/{oid}/decline")
+    declined = await bystander.api.ok("POST", f"/api/orders/{oid}/decline")
+    assert declined["address"] == order["district"]
     admin_api = await world.admin()
     await admin_api.ok("POST", f"/api/orders/{oid}/assign", {"providerId": assignee.provider_id})
     await p_sock.wait_for("order.offer", orderId=oid)
-    await assignee.api.ok("POST", f"/api/orders/{oid}/accept")
+    accepted = await assignee.api.ok("POST", f"/api/orders/{oid}/accept")
+    assert accepted["address"] == order["address"]  # the order's provider: in full
     phases["accepted"] = LAT + 0.000202
     await _fix(p_sock, staff, phases["accepted"], LNG)
     for action, status in (("depart", "departed"), ("arrive", "arrived"), ("start", "in_progress")):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import orjson
 
+from actors import privacy
 from actors.dispatch.plan import offered_to
 from actors.transitions import CLIENT_ACTIONS, roles_for
 from adapters import catalog, providers
@@ -53,6 +54,13 @@ async def visible_order(hub, me: Principal, order_id: int) -> dict:
         if pid is not None and (pid == row["provider_id"] or pid in offered_to(row)):
             return row
     raise NotFound("no such order")
+
+
+def seen_by(me: Principal, pid: int | None, order: dict) -> dict:
+    """The order's JSON as this caller may see it: a provider who only holds an offer sees
+    where as precisely as the offer (actors/privacy.py order_view)."""
+    full = me.role != "provider" or (pid is not None and order["providerId"] == pid)
+    return privacy.order_view(order, full=full)
 
 
 def raise_for(answer: dict) -> dict:
@@ -177,7 +185,9 @@ async def list_orders(call: Call):
 @router.route("GET", "/api/orders/{id:int}", roles=ROLES, response=OrderOut)
 async def get_order(call: Call):
     """One order, if it is yours (or you are staff)."""
-    return order_json(await visible_order(call.hub, call.me, call.path["id"]))
+    row = await visible_order(call.hub, call.me, call.path["id"])
+    pid = await call.hub.provider_id(call.me.user_id) if call.me.role == "provider" else None
+    return seen_by(call.me, pid, order_json(row))
 
 
 @router.route("GET", "/api/orders/{id:int}/timeline", roles=ROLES, response=Timeline)
@@ -213,7 +223,7 @@ def _action_handler(action: str):
             await grab_allowed(hub, actor["providerId"])
         args = call.body.model_dump(by_alias=True) if call.body is not None else {}
         answer = raise_for(await hub.actors.order_command(call.path["id"], action, actor, args))
-        return answer["order"]
+        return seen_by(call.me, actor.get("providerId"), answer["order"])
 
     move.__name__ = f"order_{action.replace('-', '_')}"
     move.__doc__ = f"Order action `{action}` (see the state machine in CONTRACT §5)."
