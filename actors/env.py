@@ -98,4 +98,5 @@ class Env:
     dispatch: DispatchStore
     policies: PolicyBook
     clock: Callable[[], datetime] = utcnow
+    contacts: object | None = None  # masked-call bindings (actors/contact.py); None: none
     notify: Notifies | None = None  # None: no subscribe messages (tests' fakes)

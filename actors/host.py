@@ -17,6 +17,8 @@ from ray.exceptions import RayActorError
 
 from actors import rebuild
 from actors.candidates import HostLocator, RedisLocator
+from actors.contact import ContactBindings
+from actors.contact_calls import record_call
 from actors.emit import Emitter, channel_for
 from actors.env import Env
 from actors.host_providers import ProviderHosting
@@ -93,6 +95,8 @@ class EntityHost(ProviderHosting):
             self.locator = HostLocator(self)
         else:
             self.locator = RedisLocator(self.redis, self.keys)
+        # Masked calls: each order's number binding and its release timers (actors/contact.py).
+        self.contacts = ContactBindings(s, self.db, self.emitter, self.redis, self.keys)
         # Subscribe messages: one WeChat client per host, its token shared in Redis.
         self.notifier = Notifier(s, SubscriptionStore(self.db), self.redis, self.keys)
         self.env = Env(
@@ -110,6 +114,7 @@ class EntityHost(ProviderHosting):
             payment_messages=PaymentRoute(self),
             retire_order=self.retire_order,
             payments=PaymentStore(self.db),
+            contacts=self.contacts,
             dispatch=dispatch,
             policies=PolicyBook(
                 dispatch,
@@ -162,6 +167,10 @@ class EntityHost(ProviderHosting):
                 await load(*args)
             except Exception:  # one entity's trouble must not keep the others down
                 log.exception("%s: reviving %s%s failed", self.name, load.__name__, args)
+        try:  # bindings to finish releasing, or to make, for this host's orders
+            await self.contacts.revive(lambda oid: self.placement.owns(self.name, "order", oid))
+        except Exception:
+            log.exception("%s: reviving number bindings failed", self.name)
         if order_ids or payment_ids:
             log.info(
                 "%s revived %d orders, %d watched payments",
@@ -311,6 +320,14 @@ class EntityHost(ProviderHosting):
         if entity is None:
             return not_found()
         return await entity.mailbox.ask(entity.chat, actor, text, client_msg_id)
+
+    async def order_call_record(self, oid: int, detail: dict) -> dict:
+        """A masked call's record onto the order's timeline (actors/contact_calls.py)."""
+        await self._ready
+        entity = await self._get_order(oid, fresh=False)
+        if entity is None:
+            return not_found()
+        return await entity.mailbox.ask(record_call, entity, detail)
 
     async def _reconcile(self) -> None:
         """Pick up live orders this host should hold but does not (a lost activation)."""

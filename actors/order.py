@@ -192,6 +192,8 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
             # before the announce: no position of the provider is sent after the phase ends
             await self.env.providers.release(before["provider_id"], self.id)
         await self._announce(event)
+        if self.env.contacts is not None:  # a masked-call number bound or released
+            self.env.contacts.moved(before, self.row)
         if self.env.notify is not None and self.status != before["status"]:
             self.env.notify.status_changed(self.id, self.status)  # sent in the background
         for step in decision.then:

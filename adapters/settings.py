@@ -60,8 +60,10 @@ class Settings:
     sms_template_code: str = "SMS_480100001"
     sms_template_alert: str = "SMS_480100002"
     pls_pool_key: str = "FC100000000000001"
-    axb_life_s: float = 8 * 3600.0  # a binding's expiry at Alibaba Cloud: accepted + this
-    axb_grace_s: float = 600.0  # after completion the number still connects this long
+    # a binding expires at Alibaba Cloud at accept + life + grace (a net under the release the
+    # hub makes when the order ends: a lost release cannot keep a number bound for ever)
+    axb_life_s: float = 8 * 3600.0
+    axb_grace_s: float = 3600.0
     token_ttl_s: int = 7 * 24 * 3600
     # payments
     public_url: str | None = None  # how WeChat reaches the hub (notify URLs); else host:port

@@ -100,6 +100,11 @@ class ActorGateway:
         )
         return answer or fail(404, "not_found", "no such order")
 
+    async def order_call_record(self, order_id: int, detail: dict) -> dict:
+        """A masked call's record for the order's timeline (hub/routes/contact.py)."""
+        answer = await self._call("order", order_id, "order_call_record", order_id, detail)
+        return answer or fail(404, "not_found", "no such order")
+
     async def order_reoffer(self, order_id: int) -> dict | None:
         return await self._call("order", order_id, "order_reoffer", order_id, create=True)
 

@@ -22,6 +22,7 @@ from adapters.mysql import Database, MysqlDsn
 from adapters.orders import OrderStore
 from adapters.payments import PaymentStore
 from adapters.phones import PhoneVault
+from adapters.privacy_numbers import PrivacyNumbers
 from adapters.settings import Settings
 from adapters.sms import SmsGateway
 from adapters.sms_codes import SmsCodes
@@ -39,6 +40,7 @@ from hub.routes import (
     auth,
     catalog,
     complaints,
+    contact,
     coupons,
     dashboard,
     dispatch,
@@ -73,6 +75,7 @@ ROUTERS = [
     reviews.router,
     sms.router,
     complaints.router,
+    contact.router,
     earnings.router,
     reconciliation.router,
     dispatch.router,
@@ -118,6 +121,7 @@ class Hub:
         self.limiter = RateLimiter(self.redis, self.keys)
         self.pay = gateway_for(settings)  # WeChat Pay: prepay, paySign, notifications
         self.sms = SmsGateway(settings)  # Alibaba Cloud SMS: codes and staff alerts
+        self.pls = PrivacyNumbers(settings)  # Alibaba Cloud privacy numbers: call records
         self.sms_codes = SmsCodes(
             self.redis,
             self.keys.ns,
