@@ -67,6 +67,10 @@ class TemplatePatch(In):
     )
 
 
+class ClaimIn(In):
+    """A claim takes no fields; a body, if sent, must still be a JSON object."""
+
+
 class IssueIn(In):
     user_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
 

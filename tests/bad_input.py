@@ -331,13 +331,21 @@ async def open_sweep(base: str):
             "POST", "/api/admin/services", {**service, "basePrice": 1, "durationMin": 1}
         )
         target_area = (await admin.ok("GET", "/api/areas"))[0]
+        coupon = {"name": "bad-input", "kind": "threshold", "amountOff": 1, "stock": 1}
+        target_coupon = await admin.ok(
+            "POST", "/api/admin/coupons", {**coupon, "validDays": 1}, status=201
+        )
         doc = (await http.get("/api/openapi.json")).json()
         sweep = Sweep(
             base,
             tokens,
             _routes(doc, tokens),
             doc,
-            {"services": target_service["id"], "areas": target_area["id"]},
+            {
+                "services": target_service["id"],
+                "areas": target_area["id"],
+                "coupons": target_coupon["id"],
+            },
             http,
         )
         sweep.before = snapshot()

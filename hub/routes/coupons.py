@@ -11,6 +11,7 @@ from adapters import coupon_moves, coupons
 from adapters.clock import utcnow
 from hub.audit import audit
 from hub.coupon_models import (
+    ClaimIn,
     CouponOut,
     CouponPage,
     IssueIn,
@@ -133,7 +134,12 @@ async def claimable(call: Call):
 
 
 @router.route(
-    "POST", "/api/coupons/{id:int}/claim", roles=("customer",), response=CouponOut, status=201
+    "POST",
+    "/api/coupons/{id:int}/claim",
+    roles=("customer",),
+    body=ClaimIn,
+    response=CouponOut,
+    status=201,
 )
 async def claim(call: Call):
     """Claim one coupon: 409 out_of_stock, limit_reached or not_eligible."""
