@@ -79,6 +79,12 @@ class ContactBindings:
                     await self.store.set_state(oid, "failed")
                 self._tell(oid, self._bind)
 
+    def stop(self) -> None:
+        """Timers off (a host going away: what is due is in MySQL for the next one)."""
+        for handle in self.timers.values():
+            handle.cancel()
+        self.timers.clear()
+
     # --- one order at a time ------------------------------------------------------------------
 
     def _tell(self, oid: int, handler, *args) -> None:

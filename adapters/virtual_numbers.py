@@ -7,11 +7,14 @@ the concurrency. `number_bindings` says where each order's binding stands (schem
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime
 from pathlib import Path
 
-from adapters.mysql import Database
+import pymysql
+
+from adapters.mysql import Database, MysqlDsn
 from adapters.phones import PhoneVault
 
 LIVE_STATES = ("binding", "bound")
@@ -147,3 +150,21 @@ class NumberStore:
             f" OR (b.state IN ('binding', 'bound') AND o.status NOT IN ({marks}))",
             (*statuses, *statuses),
         )
+
+
+def seed_pool(mysql_url: str, by_area_name: dict[str, list[str]]) -> int:
+    """Demo data (`python -m hub seed`): numbers for the areas of those names; idempotent."""
+    dsn = MysqlDsn.parse(mysql_url)
+    conn = pymysql.connect(**dsn.connect_kwargs(db_key="database"), autocommit=True)
+    added = 0
+    with contextlib.closing(conn), conn.cursor() as cur:
+        for name, numbers in by_area_name.items():
+            cur.execute("SELECT id FROM areas WHERE name = %s ORDER BY id LIMIT 1", (name,))
+            row = cur.fetchone()
+            if row is None:
+                continue
+            added += cur.executemany(
+                "INSERT IGNORE INTO virtual_numbers (number, area_id) VALUES (%s, %s)",
+                [(n, row[0]) for n in numbers],
+            )
+    return added

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters import catalog
+from adapters import catalog, virtual_numbers
 from adapters.settings import Settings
 from hub import accounts, secret_files
 
@@ -29,6 +29,13 @@ AREAS = [
     ("龙华区", "海口", 20.0200, 110.2000, 0.12, 3000),
 ]
 
+# Virtual numbers (隐私号 X) per demo area; production adds the numbers it bought with
+# POST /api/admin/virtual-numbers.
+DEMO_NUMBERS = {
+    "美兰区": [f"170000010{n:02d}" for n in range(10)],
+    "龙华区": [f"170000020{n:02d}" for n in range(10)],
+}
+
 
 def _box(lat: float, lng: float, half: float) -> list[list[float]]:
     return [
@@ -48,6 +55,8 @@ def seed(settings: Settings) -> None:
             for name, city, lat, lng, half, deposit in AREAS
         ],
     )
+    # the privacy-number pool (masked calls): ten virtual numbers per demo area
+    virtual_numbers.seed_pool(settings.mysql_url, DEMO_NUMBERS)
     dispatcher_pw, _ = secret_files.admin_password(settings.state_dir / "dispatcher", None)
     accounts.ensure_staff(settings.mysql_url, "dispatcher", dispatcher_pw, "dispatcher")
     admin_pw, _ = secret_files.admin_password(settings.state_dir, settings.admin_password)

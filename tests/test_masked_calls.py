@@ -13,14 +13,21 @@ import json
 import random
 import time
 import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from conftest import MYSQL_URL, Api, User
+from conftest import MYSQL_URL, REDIS_URL, Api, User
 from waiting import arrival, until
 
+from actors.contact import ContactBindings
 from adapters.aliyun import access_key
 from adapters.mysql import Database
+from adapters.privacy_numbers import PrivacyNumbers
+from adapters.redis import Keys
+from adapters.redis import connect as redis_connect
+from adapters.settings import Settings
 from adapters.virtual_numbers import NumberStore
 from hub.accounts import ensure_staff
 
@@ -223,3 +230,54 @@ def _is_call(oid: int):
         return update["order"]["id"] == oid and event.get("detail", {}).get("action") == "call"
 
     return check
+
+
+async def test_a_release_that_failed_is_retried_by_the_next_host(world, hub, sandbox):
+    """The release is written to MySQL before it is made: a host that could not reach Alibaba
+    Cloud leaves it due, and the host that starts next (revive) makes it."""
+    *_, sock, where = await _stage(world, sandbox, 1)
+    customer, oid, _ = await _accepted(world, sock, where)
+    number = (await customer.api.ok("GET", f"/api/orders/{oid}/contact"))["virtualNumber"]
+    state = Path(hub.env["ORDERHUB_STATE_DIR"])
+    settings = Settings(state_dir=state, mysql_url=MYSQL_URL, aliyun_pls_base=sandbox)
+    db = await Database.connect(MYSQL_URL)
+    redis = redis_connect(REDIS_URL)
+    keys = Keys.for_database(MYSQL_URL)
+    store = NumberStore(db)
+    try:
+        # a second binding of the same order, made here and never released by the hub: as if
+        # the host died between the order's end and its UnbindSubscription
+        await customer.api.ok("POST", f"/api/orders/{oid}/cancel", {"reason": "测试"})
+        await until(lambda: _released(sandbox, oid), "the hub's own release")
+        pls = PrivacyNumbers(settings)
+        a, b = _mobile("136"), _mobile("135")
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        subs_id = await pls.bind_axb(a, b, number, expires, str(oid))
+        await db.execute(
+            "UPDATE virtual_numbers SET order_id = %s WHERE number = %s", (oid, number)
+        )
+        await store.set_state(oid, "releasing", number=number, subs_id=subs_id)
+
+        unreachable = replace(settings, aliyun_pls_base="http://127.0.0.1:9")  # nothing there
+        dead = ContactBindings(unreachable, db, None, redis, keys)
+        await dead.revive(lambda o: o == oid)
+        await asyncio.sleep(0.5)
+        assert (await store.binding(oid))["state"] == "releasing"  # still due
+        dead.stop()
+
+        revived = ContactBindings(settings, db, None, redis, keys)
+        await revived.revive(lambda o: o == oid)
+        await until(
+            lambda: _state_is(store, oid, "released"), "the binding released by the next host"
+        )
+        assert (await pls.detail(subs_id, number))["status"] == 0
+        assert {p["number"]: p["order_id"] for p in await store.pool()}[number] is None
+        revived.stop()
+    finally:
+        await redis.aclose()
+        await db.close()
+
+
+async def _state_is(store: NumberStore, oid: int, state: str) -> bool:
+    row = await store.binding(oid)
+    return row is not None and row["state"] == state
