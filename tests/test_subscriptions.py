@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -86,6 +86,10 @@ async def walk(world: World, customer, to: str = "arrived", provider=None) -> di
     return order
 
 
+def _when(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
 async def named(world: World) -> tuple[str, object]:
     name = f"sub-{uuid.uuid4().hex[:10]}"
     return name, await world.customer(name)
@@ -133,6 +137,8 @@ async def test_away_with_consent_for_arrived_gets_exactly_one_message(
     items = await delivered(sandbox, name, everything=True)
     assert [(i["templateId"], i["errcode"]) for i in items] == [(ARRIVED, 0)]
     item = items[0]
+    lag = _when(item["at"]) - _when(order["updatedAt"])
+    print(f"\n[subscribe] arrived written → message at the sandbox: {lag * 1000:.0f} ms")
     assert item["page"] == f"pages/user/order-detail?id={oid}"
     values = {k: v["value"] for k, v in item["data"].items()}
     assert values["character_string1"] == order["orderNo"] and values["name3"].endswith("师傅")
