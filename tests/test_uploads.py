@@ -156,6 +156,9 @@ async def test_nearby_providers_for_a_direct_order(world):
     mine = next(p for p in found if p["id"] == provider.provider_id)
     assert set(mine) == {"id", "name", "rating", "ratingCount", "completedOrders", "distanceM"}
     assert 1000 <= mine["distanceM"] <= 1200 and mine["distanceM"] % 100 == 0
+    anywhere = {"lat": LAT, "lng": LNG}  # the home page: any service's providers
+    listed = (await customer.api.ok("GET", "/api/providers/nearby", params=anywhere))["items"]
+    assert [p for p in listed if p["id"] == provider.provider_id] == [mine]  # listed once
     r = await provider.api.call("GET", "/api/providers/nearby", params=query)
     assert r.status_code == 403
     r = await customer.api.call("GET", "/api/providers/nearby", params={"lat": 91, "lng": 0})

@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field
 
 from actors import geo
-from adapters import providers
+from adapters import catalog, providers
 from hub.models import In, Lat, Lng, Out
 from hub.router import Call, Router
 
@@ -26,7 +26,7 @@ RADIUS_M = 10_000
 class NearbyQuery(In):
     lat: Lat
     lng: Lng
-    service_id: Annotated[int, Field(ge=1, le=2**62)]
+    service_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
     limit: Annotated[int, Field(ge=1, le=20)] = 10
 
 
@@ -47,13 +47,19 @@ class NearbyList(Out):
     "GET", "/api/providers/nearby", roles=("customer",), query=NearbyQuery, response=NearbyList
 )
 async def nearby(call: Call):
-    """Online approved providers with the service's skill within 10 km, nearest first."""
+    """Online approved providers with the service's skill (without `serviceId`: any active
+    service's) within 10 km, nearest first."""
     hub, q = call.hub, call.query
     await hub.limiter.hit(f"nearby:{call.me.user_id}", 60)
-    args = (q.service_id, q.lat, q.lng, RADIUS_M, q.limit)
-    hits = await hub.actors.nearby_providers(*args)
-    if hits is None:  # dedicated placement: the providers' index is Redis GEO
-        hits = await geo.nearest(hub.redis, hub.keys, *args)
+    if q.service_id is not None:
+        services = [q.service_id]
+    else:  # the home page: the index is per service, so ask each and merge
+        services = [s["id"] for s in await catalog.active_services(hub.db)]
+    found: dict[int, float] = {}
+    for hits in await asyncio.gather(*(_search(hub, s, q) for s in services)):
+        for pid, dist in hits:
+            found[pid] = min(dist, found.get(pid, dist))
+    hits = sorted(found.items(), key=lambda hit: (hit[1], hit[0]))[: q.limit]
     rows = await asyncio.gather(*(providers.load(hub.db, pid) for pid, _ in hits))
     items = [
         {
@@ -68,3 +74,11 @@ async def nearby(call: Call):
         if row and row["verification"] == "approved" and row["work_status"] != "offline"
     ]
     return {"items": items}
+
+
+async def _search(hub, service_id: int, q: NearbyQuery) -> list[tuple[int, float]]:
+    args = (service_id, q.lat, q.lng, RADIUS_M, q.limit)
+    hits = await hub.actors.nearby_providers(*args)
+    if hits is None:  # dedicated placement: the providers' index is Redis GEO
+        hits = await geo.nearest(hub.redis, hub.keys, *args)
+    return hits

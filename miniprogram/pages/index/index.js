@@ -1,6 +1,8 @@
 // Home: the service catalog (GET /api/services, public), grouped by category.
-// Tapping a service opens the order form with it chosen.
+// Tapping a service opens the order form with it chosen. Below, the providers online near the
+// customer (wx.getLocation → GET /api/providers/nearby, any service) with their ratings.
 const api = require('../../utils/api');
+const auth = require('../../utils/auth');
 const { formatPrice, categoryLabel } = require('../../utils/order_status');
 
 // [{category, services}] in the order categories first appear
@@ -28,10 +30,39 @@ Page({
     loading: true,
     error: '',
     groups: [],
+    nearby: [],
   },
 
   onLoad() {
+    this.loadNearby(); // its own section: a refused location or login does not stop the catalog
     return this.loadServices();
+  },
+
+  // Only for a customer (or someone not logged in yet): a provider's token cannot ask.
+  loadNearby() {
+    const user = auth.currentUser();
+    if (user && user.role !== 'customer') return Promise.resolve();
+    return new Promise((resolve) => {
+      wx.getLocation({ type: 'wgs84', success: resolve, fail: () => resolve(null) });
+    })
+      .then((loc) => {
+        if (!loc) return null;
+        return auth
+          .ensureLogin('customer')
+          .then(() => api.get('/api/providers/nearby', { lat: loc.latitude, lng: loc.longitude, limit: 5 }))
+          .then((res) =>
+            this.setData({
+              nearby: (res.items || []).map((p) => ({
+                id: p.id,
+                name: p.name,
+                ratingText: Number(p.rating).toFixed(1),
+                completedOrders: p.completedOrders,
+                distanceText: p.distanceM >= 1000 ? (p.distanceM / 1000).toFixed(1) + '公里' : p.distanceM + '米',
+              })),
+            })
+          );
+      })
+      .catch(() => null);
   },
 
   onPullDownRefresh() {
