@@ -23,6 +23,7 @@ from actors.emit import Emitter, channel_for
 from actors.env import Env
 from actors.host_providers import ProviderHosting
 from actors.loading import LoadOnce
+from actors.metrics import HostFigures, instrument
 from actors.notify import Notifier
 from actors.notify_jobs import JobReminders
 from actors.order import OrderActor
@@ -86,6 +87,9 @@ class EntityHost(ProviderHosting):
         self.db = await Database.connect(s.mysql_url, minsize=1, maxsize=6)
         self.redis = redis_connect(s.redis_url)
         self.keys = Keys.for_database(s.mysql_url)
+        # its MySQL and Redis timings, pushed through Redis to the hub's /metrics
+        self.figures = HostFigures(self.redis, self.keys.ns)
+        instrument(self.figures.observe, db=self.db, redis=self.redis)
         self.emitter = Emitter(
             s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database), self.redis
         )
@@ -133,6 +137,7 @@ class EntityHost(ProviderHosting):
             loop.create_task(self._revive()),
             loop.create_task(self._every(SWEEP_S, self._sweep)),
             loop.create_task(self._every(FLUSH_S, self._flush_locations)),
+            loop.create_task(self._every(FLUSH_S, self.figures.flush)),
         ]
         if self.placement.reconciles:  # standing hosts (a dedicated one ends with its order)
             self._tasks.append(loop.create_task(self._every(RECONCILE_S, self._reconcile)))

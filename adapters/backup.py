@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pymysql
 
+from adapters import logs
 from adapters.mysql import MysqlDsn
 
 log = logging.getLogger("orderhub.backup")
@@ -69,6 +70,7 @@ def dump(mysql_url: str, directory: Path, now: dt.datetime | None = None) -> Pat
     cmd = [_tool("mariadb-dump", "mysqldump"), *args, "--single-transaction", "--quick"]
     cmd += ["--routines", "--triggers", "--events", "--hex-blob", "--default-character-set=utf8mb4"]
     cmd.append(dsn.database)
+    partial.touch(mode=0o600)  # user data (hashes, encrypted phones): the owner's only
     with gzip.open(partial, "wb", compresslevel=6) as out:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         assert proc.stdout is not None
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--into", help="MYSQL_URL to restore into (default: MYSQL_URL)")
     parser.add_argument("--dir", type=Path, default=None, help="default $ORDERHUB_BACKUP_DIR")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup("backup")
     url = os.environ.get("MYSQL_URL", "mysql://root@127.0.0.1:3306/orderhub")
     directory = args.dir or backup_dir()
     hour = int(os.environ.get("ORDERHUB_BACKUP_HOUR", "3"))

@@ -56,3 +56,17 @@ async def _hlens(redis, keys: list[str]) -> int:
     for key in keys:
         pipe.hlen(key)
     return sum(await pipe.execute())
+
+
+async def host_histograms(redis, key: str) -> dict[tuple[str, str], dict]:
+    """The Ray hosts' timings (actors/metrics.py HostFigures): (store, label) →
+    {"buckets": {le: count}, "sum": seconds}; fields are `store|label|le` and `store|label|sum`."""
+    out: dict[tuple[str, str], dict] = {}
+    for field, value in (await redis.hgetall(key)).items():
+        store, label, le = field.rsplit("|", 2)
+        entry = out.setdefault((store, label), {"buckets": {}, "sum": 0.0})
+        if le == "sum":
+            entry["sum"] = float(value)
+        else:
+            entry["buckets"][le] = float(value)
+    return out

@@ -34,9 +34,10 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import REGISTRY as SINGLE_PROCESS
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from actors import metrics as store_timing
 from adapters import figures, logs
 from hub import metrics_env
 
@@ -139,34 +140,16 @@ def instrument_sio(sio) -> None:
         manager._handle_emit = counted
 
 
+def _observe(store: str, label: str, seconds: float) -> None:
+    (MYSQL if store == "mysql" else REDIS).labels(label).observe(seconds)
+
+
 def instrument_db(db) -> None:
-    for op in ("fetch_one", "fetch_all", "execute", "executemany"):
-        call = getattr(db, op)
-
-        async def timed(*args, _call=call, _op=op, **kw):
-            started = time.perf_counter()
-            try:
-                return await _call(*args, **kw)
-            finally:
-                MYSQL.labels(_op).observe(time.perf_counter() - started)
-
-        setattr(db, op, timed)
+    store_timing.instrument(_observe, db=db)
 
 
 def instrument_redis(redis) -> None:
-    call = redis.execute_command
-
-    async def timed(*args, **options):
-        name = str(args[0]).lower() if args else "?"
-        started = time.perf_counter()
-        try:
-            return await call(*args, **options)
-        finally:
-            REDIS.labels(name if _EVENT_NAME.match(name) else "other").observe(
-                time.perf_counter() - started
-            )
-
-    redis.execute_command = timed
+    store_timing.instrument(_observe, redis=redis)
 
 
 def count_sockets(sio) -> None:
@@ -200,6 +183,7 @@ class StoreFigures:
         self.offers = 0
         self.dispatch: dict[str, int] = {}
         self.last_event = 0
+        self.hosts: dict[tuple[str, str], dict] = {}
         self.lock = asyncio.Lock()
 
     async def refresh(self) -> None:
@@ -211,6 +195,9 @@ class StoreFigures:
             new, self.last_event = await figures.dispatch_events_after(self.hub.db, self.last_event)
             for action, n in new.items():
                 self.dispatch[action] = self.dispatch.get(action, 0) + n
+            self.hosts = await figures.host_histograms(
+                self.hub.redis, store_timing.host_key(self.hub.keys.ns)
+            )
             self.at = time.monotonic()
 
     def collect(self):
@@ -227,6 +214,25 @@ class StoreFigures:
         for action in figures.DISPATCH_ACTIONS:
             outcomes.add_metric([action], self.dispatch.get(action, 0))
         yield outcomes
+        yield from self._host_histograms()
+
+    def _host_histograms(self):
+        """The Ray hosts' MySQL and Redis timings (actors/metrics.py, pushed through Redis)."""
+        for store, label in (("mysql", "op"), ("redis", "command")):
+            family = HistogramMetricFamily(
+                f"orderhub_host_{store}_seconds",
+                f"the Ray hosts' {store} calls (pushed through Redis every 10 s)",
+                labels=[label],
+            )
+            for (got, name), entry in sorted(self.hosts.items()):
+                if got != store:
+                    continue
+                running, buckets = 0.0, []
+                for le in [*map(repr, store_timing.BUCKETS), "+Inf"]:
+                    running += entry["buckets"].get(le, 0.0)
+                    buckets.append((le, running))
+                family.add_metric([name], buckets, sum_value=entry["sum"])
+            yield family
 
 
 # --- the ASGI wrapper ------------------------------------------------------------------------

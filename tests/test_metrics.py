@@ -77,7 +77,7 @@ async def test_series_move_after_a_lifecycle(world, sandbox, hub_factory):
     after = await until(
         lambda: _moved(world.base, before),
         "every figure of the lifecycle on /metrics",
-        timeout=20,
+        timeout=30,
         interval=0.5,
     )
 
@@ -124,9 +124,12 @@ async def test_series_move_after_a_lifecycle(world, sandbox, hub_factory):
 async def _moved(base: str, before: dict) -> dict | None:
     """A scrape once the figures read from the stores (cached 5 s) show the lifecycle."""
     now = await scrape(base)
-    if total(now, "orderhub_dispatch_outcomes_total", outcome="grab") > total(
-        before, "orderhub_dispatch_outcomes_total", outcome="grab"
-    ):
+    moved = [
+        ("orderhub_dispatch_outcomes_total", {"outcome": "grab"}),  # MySQL, at scrape
+        ("orderhub_host_mysql_seconds_count", {"op": "transaction"}),  # hosts, every 10 s
+        ("orderhub_host_redis_seconds_count", {"command": "pipeline"}),
+    ]
+    if all(total(now, name, **lab) > total(before, name, **lab) for name, lab in moved):
         return now
     return None
 
