@@ -118,6 +118,8 @@ class Realtime:
         self.sockets[sid] = me.user_id
         try:
             await self.presence.connected(me.user_id, sid)
+            if sid not in self.sockets:  # it disconnected meanwhile: do not leave it counting
+                await self.presence.disconnected(me.user_id, sid)
         except Exception:  # the socket works without it; the user may get a message too many
             log.exception("presence of user %s not recorded", me.user_id)
 
