@@ -282,6 +282,12 @@ class EntityHost(ProviderHosting):
             return not_found()
         return await entity.mailbox.ask(rebuild.reoffer, entity)
 
+    async def flush_positions(self) -> dict:
+        """The providers' last positions to MySQL now (their Ray is stopping)."""
+        await self._ready
+        await self._flush_locations()
+        return ok()
+
     async def order_payment_event(self, oid: int, move) -> dict:
         await self._ready
         entity = await self._get_order(oid, fresh=False)

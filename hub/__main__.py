@@ -60,6 +60,7 @@ def serve(settings: Settings) -> None:
     # before anything imports prometheus_client (hub/metrics_env.py)
     metrics_env.prepare(settings.state_dir, MysqlDsn.parse(settings.mysql_url).database)
 
+    from hub import graceful
     from hub.actor_gateway import ActorGateway
     from hub.app import create_app
 
@@ -77,23 +78,25 @@ def serve(settings: Settings) -> None:
     # Ray put its own SIGTERM handler in; uvicorn re-raises the signal to the handler it found
     # once it has shut down. Make that a KeyboardInterrupt so Ray is shut down here, cleanly.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    config = uvicorn.Config(
+        app,
+        log_config=None,  # uvicorn's lines through our JSON logs
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=graceful.GRACE_S,
+    )
+    # A stop drains first: clients told to reconnect, queued fixes handed over (hub/graceful.py)
+    sio = graceful.socketio_server(app)
+    server = graceful.GracefulServer(config, lambda: graceful.drain(sio, actors))
     try:
-        uvicorn.run(
-            app,
-            log_config=None,  # uvicorn's lines through our JSON logs
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-        )
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        import ray
-
-        ray.shutdown()  # an embedded Ray goes with the hub; a joined cluster stays up
-        print("[orderhub] hub stopped", flush=True)
+        # an embedded Ray goes with the hub; a joined cluster stays up
+        graceful.stop(actors, embedded=not settings.ray_address)
 
 
 def main(argv: list[str] | None = None) -> int:

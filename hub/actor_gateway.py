@@ -151,21 +151,31 @@ class ActorGateway:
         """Every tick, one Ray call per host carries all queued fixes (not one per message)."""
         while True:
             await asyncio.sleep(self.settings.location_tick_s)
-            if not self._fixes:
-                continue
-            fixes, self._fixes = self._fixes, {}
-            batches: dict[str, tuple[int, list]] = {}
-            for pid, fix in fixes.items():
-                name = self.placement.host_of("provider", pid)
-                batches.setdefault(name, (pid, []))[1].append((pid, fix))
-            calls = [
-                self._call("provider", first, "provider_locations", batch)
-                for first, batch in batches.values()
-            ]
-            results = await asyncio.gather(*calls, return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    log.warning("location batch failed: %r", result)
+            await self.flush_fixes()
+
+    async def flush_fixes(self) -> None:
+        """The queued fixes to their hosts now (each tick, and when the hub stops)."""
+        if not self._fixes:
+            return
+        fixes, self._fixes = self._fixes, {}
+        batches: dict[str, tuple[int, list]] = {}
+        for pid, fix in fixes.items():
+            name = self.placement.host_of("provider", pid)
+            batches.setdefault(name, (pid, []))[1].append((pid, fix))
+        calls = [
+            self._call("provider", first, "provider_locations", batch)
+            for first, batch in batches.values()
+        ]
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                log.warning("location batch failed: %r", result)
+
+    async def flush_hosts(self) -> None:
+        """The standing hosts write the positions they hold to MySQL (before an embedded Ray
+        stops with the hub; hub/graceful.py)."""
+        handles = [await self.placement.handle_named(n) for n in self.placement.standing_hosts()]
+        await asyncio.gather(*[h.flush_positions.remote() for h in handles if h is not None])
 
     async def nearby_providers(
         self, service_id: int, lat: float, lng: float, radius_m: float, count: int
