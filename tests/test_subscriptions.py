@@ -233,3 +233,17 @@ async def test_a_provider_hears_of_tomorrows_job_even_in_the_app(world, sandbox,
     assert item["templateId"] == SANDBOX_TEMPLATES["job_reminder"]
     assert item["page"] == f"pages/electrician/order-detail?id={oid}"
     assert "人民大道" not in json.dumps(item, ensure_ascii=False)
+
+
+async def test_a_claim_its_sender_never_finished_is_recorded_interrupted(world, store, notifier):
+    """A host that stopped between the claim and WeChat's answer: after STALE_CLAIM the claim
+    is recorded as interrupted by any host's sweep, and the event is still never sent again."""
+    _, customer = await named(world)
+    event = f"order:{10**9 + customer.user_id}:arrived"
+    long_ago = utcnow() - timedelta(minutes=6)
+    assert await store.claim(customer.user_id, "order_arrived", event, long_ago)
+    await notifier.sweep()
+    rows_of = {r["event_key"]: r["result"] for r in await store.of_user(customer.user_id)}
+    assert rows_of[event] == "failed:interrupted"
+    data = {"character_string1": "OH1", "thing2": "x", "name3": "王", "time4": long_ago}
+    assert await notifier.send(customer.user_id, "order_arrived", event, data) == "seen"
