@@ -108,3 +108,15 @@ test('in a develop build the sandbox cashier stands in for WeChat', async () => 
   expect(wx.requestPayment).not.toHaveBeenCalled();
   expect(page.data.state).toBe('paid');
 });
+
+test("leaving the page keeps the watch of the order's detail below it", async () => {
+  const socket = require('../utils/live').getSocket();
+  socket.watchOrder(7, 9); // the detail page's watch
+  paymentStatus = 'paid';
+  await open();
+  await page.instance.onPayTap();
+  await flush();
+  page.instance.onUnload();
+  expect(socket.lastSeq(7)).toBe(9);
+  page = null;
+});

@@ -33,7 +33,8 @@ Page({
   onUnload() {
     if (this.waiting) this.waiting.cancel();
     this.waiting = null;
-    if (this.socket) this.socket.unwatchOrder(this.orderId);
+    // the order's detail below this page may watch it too: leave its watch alone
+    if (this.socket && this.ownWatch) this.socket.unwatchOrder(this.orderId);
   },
 
   show(order) {
@@ -53,7 +54,10 @@ Page({
     this.setData({ state: 'paying', message: '' });
     // watch the order first, so the `paid` event cannot slip by between paying and listening
     this.socket = live.getSocket();
-    this.socket.watchOrder(this.orderId, this.data.order.seq);
+    if (this.socket.lastSeq(this.orderId) === undefined) {
+      this.ownWatch = true;
+      this.socket.watchOrder(this.orderId, this.data.order.seq);
+    }
     return pay
       .prepay(this.orderId)
       .then((p) => {
