@@ -5,9 +5,13 @@ Hosts publish; every hub process subscribed to the channel delivers to its own s
 
 from __future__ import annotations
 
+import logging
+
 import socketio
 
-from adapters import jsonio
+from adapters import console_alerts, jsonio
+
+log = logging.getLogger("orderhub.emit")
 
 
 def channel_for(database: str) -> str:
@@ -35,18 +39,25 @@ def rooms(
 
 
 class Emitter:
-    def __init__(self, redis_url: str, channel: str, redis):
+    def __init__(self, redis_url: str, channel: str, redis, db=None):
         self._mgr = socketio.AsyncRedisManager(
             redis_url, channel=channel, write_only=True, json=jsonio
         )
         self._channel = channel
         self._redis = redis
+        self._db = db  # where alerts are kept (adapters/console_alerts.py); None: not kept
 
     async def emit(self, event: str, data: dict, to: list[str] | str) -> None:
         await self._mgr.emit(event, data, to=to, namespace="/")
 
     async def alert(self, kind: str, **data) -> None:
-        """A staff alert (CONTRACT §11: console.update of kind alert)."""
+        """A staff alert (CONTRACT §11: console.update of kind alert), written first so a
+        console opened later shows it and staff acknowledge it for everyone (`alertId`)."""
+        if self._db is not None:
+            try:
+                data["alertId"] = await console_alerts.record(self._db, kind, data)
+            except Exception:  # an alert not kept is still sent
+                log.exception("alert %s not kept: %s", kind, data)
         await self.emit("console.update", {"type": "alert", "kind": kind, **data}, "staff")
 
     def add_to(self, pipe, events: list[tuple[str, dict, list[str] | str]]) -> None:

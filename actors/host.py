@@ -91,7 +91,7 @@ class EntityHost(ProviderHosting):
         self.figures = HostFigures(self.redis, self.keys.ns)
         instrument(self.figures.observe, db=self.db, redis=self.redis)
         self.emitter = Emitter(
-            s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database), self.redis
+            s.redis_url, channel_for(MysqlDsn.parse(s.mysql_url).database), self.redis, self.db
         )
         dispatch = DispatchStore(self.db)
         # Shared hosts index their own providers; a host per entity has nothing to ask.

@@ -37,6 +37,7 @@ from hub.ratelimit import RateLimiter
 from hub.realtime import Realtime
 from hub.router import to_starlette
 from hub.routes import (
+    alerts,
     auth,
     catalog,
     complaints,
@@ -83,6 +84,7 @@ ROUTERS = [
     coupons.router,
     dashboard.router,
     order_search.router,
+    alerts.router,
 ]
 
 

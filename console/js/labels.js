@@ -30,6 +30,9 @@ export const ALERT_LABEL = {
   offer_unanswered: "指派未获回应",
   payment_mismatch: "支付金额不符",
   payment_due: "订单待支付提醒",
+  low_review: "差评",
+  complaint: "新投诉",
+  no_number_available: "无可用隐私号",
 };
 
 export const REASON_LABEL = {

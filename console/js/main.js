@@ -81,7 +81,7 @@ async function start() {
   const liveMap = new LiveMap($("map"), {
     tileUrl: settings.tileUrl || null, onOrder: openOrder, onProvider: showProvider,
   });
-  const alerts = new Alerts({ onOrder: openOrder });
+  const alerts = new Alerts({ onOrder: openOrder, orderNo: (id) => board.get(id)?.orderNo });
   liveMap.setAreas(areas);
   const dashboard = new Dashboard($("dashboard"));
   const table = new OrderTable($("table"), { services: serviceById, areas, onOpen: openOrder });
@@ -120,6 +120,8 @@ async function start() {
   });
   socket.on("console.update", (msg) => {
     if (!msg || typeof msg !== "object") return;
+    // CONTRACT §11 names the object in `kind`; the hub's alerts still use `kind` for the
+    // alert's own kind (with `type: "alert"`), so `type` decides when it is present.
     const kind = msg.type || msg.kind;
     if (kind === "order" || kind === "payment") dashboard.soon();
     if (kind === "order" && msg.order) applyOrder(msg.order);
@@ -128,9 +130,10 @@ async function start() {
       const now = Date.now();
       for (const p of msg.providers) liveMap.provider(p, now);
     } else if (kind === "alert") alerts.add(msg);
+    else if (kind === "alert_ack") alerts.gone(msg.alertIds);
   });
   // After a reconnect, catch up on what changed while away.
-  socket.io.on("reconnect", () => Promise.all([loadOrders(), loadProviders()]).catch(() => {}));
+  socket.io.on("reconnect", () => Promise.all([loadOrders(), loadProviders(), alerts.load()]).catch(() => {}));
 
   async function loadOrders() {
     const orders = await all("/api/orders", 1000);
@@ -144,6 +147,7 @@ async function start() {
     }
   }
   await Promise.all([loadOrders(), loadProviders()]);
+  await alerts.load(); // after the orders: an alert names its order's number
   document.body.dataset.ready = "1";
   window.addEventListener("resize", () => liveMap.invalidate());
 }

@@ -7,7 +7,7 @@ import logging
 
 import orjson
 
-from adapters import providers, reviews
+from adapters import console_alerts, providers, reviews
 from adapters.clock import iso
 from hub.errors import Conflict, NotFound, duplicate_is_conflict
 from hub.review_models import (
@@ -32,7 +32,12 @@ REPLY = "/api/reviews/{id:int}/reply"
 
 async def alert_staff(hub, kind: str, **detail) -> None:
     """A `console.update` alert to the staff room. What it reports is written already, so a
-    failed emit is logged, not answered as a failure."""
+    failed emit is logged, not answered as a failure. It is kept first (its `alertId`), so
+    staff acknowledge it on the hub (adapters/console_alerts.py)."""
+    try:
+        detail["alertId"] = await console_alerts.record(hub.db, kind, detail)
+    except Exception:
+        log.exception("staff alert %s not kept: %s", kind, detail)
     try:
         await hub.sio.emit(
             "console.update", {"type": "alert", "kind": kind, **detail}, room="staff"
