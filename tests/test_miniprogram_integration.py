@@ -22,11 +22,12 @@ from conftest import ROOT
 
 LAT, LNG = 20.19, 110.13  # an area of this file's own, away from the other tests' providers
 MINIPROGRAM = ROOT / "miniprogram"
-NODE = shutil.which("node") or "/usr/bin/node"
 
 
 @pytest.fixture
 def node_ready():
+    """Node and the mini program's npm packages (`make test` runs pytest before its JS step)."""
+    subprocess.run([str(ROOT / "scripts" / "ensure_node.sh")], check=True, timeout=600)
     if not (MINIPROGRAM / "node_modules" / "ws").is_dir():
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=MINIPROGRAM, check=True, timeout=300
@@ -49,7 +50,7 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
         "PROVIDER_CODE": f"sandbox-{provider_name}",
     }
     proc = await asyncio.create_subprocess_exec(
-        NODE,
+        shutil.which("node") or "/usr/bin/node",
         "test/integration/flow.js",
         cwd=MINIPROGRAM,
         env=env,
