@@ -21,39 +21,49 @@ import re
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Iterator
 
 import orjson
 
 _rid: contextvars.ContextVar[str | None] = contextvars.ContextVar("orderhub_rid", default=None)
 
-# What masking looks for. Mainland mobile numbers (11 digits from 13x-19x, or +86 …) not
-# inside a longer number; JWTs; PEM blocks; hex or base64 runs of key length; values of fields
-# whose name says what they are.
+# What masking looks for. Mainland mobile numbers (11 digits from 13x-19x, alone or after +86,
+# not inside a longer number); JWTs; PEM blocks; hex runs of key length; the values of fields
+# whose name says what they are. Applied to the message, the traceback and every text field
+# (not to the line's own keys and ids): a line costs tens of microseconds, not hundreds.
 _PATTERNS = [
-    (re.compile(r"(?<![\d.])(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)"), "[phone]"),
+    (re.compile(r"(?:(?<=\+86)|(?<=\+86[- ])|(?<![\d.]))1[3-9]\d{9}(?!\d)"), "[phone]"),
     (re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}"), "[token]"),
     (re.compile(r"-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----"), "[key]"),
     (re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{48,}(?![0-9a-fA-F])"), "[key]"),
-    (
-        re.compile(
-            r"(?i)((?:openid|unionid|session_key|token|secret|password|api_?key|authorization|"
-            r"paySign|signature)[\"']?\s*[:=]\s*[\"']?)(?:Bearer\s+)?[^\s\"',}]{6,}"
-        ),
-        r"\1[redacted]",
-    ),
 ]
+_NAMES = ("openid", "unionid", "session_key", "token", "secret", "password", "apikey", "api_key")
+_NAMES += ("authorization", "paysign", "signature", "phone")
+_NAMED = re.compile(
+    r"(?i)((?:" + "|".join(_NAMES) + r")[\"']?\s*[:=]\s*[\"']?)(?:Bearer\s+)?[^\s\"',}]{6,}"
+)
 
 
 def redact(text: str) -> str:
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
+    low = text.lower()
+    if any(name in low for name in _NAMES):
+        text = _NAMED.sub(r"\1[redacted]", text)
     return text
 
 
+def _clean(key: str, value):
+    """A field of a line: a text whose name says it is secret is dropped, other text masked."""
+    if not isinstance(value, str):
+        return value
+    if any(name in key.lower() for name in _NAMES):
+        return "[redacted]"
+    return redact(value)
+
+
 def new_id() -> str:
-    return uuid.uuid4().hex[:16]
+    return os.urandom(8).hex()
 
 
 def request_id() -> str | None:
@@ -70,7 +80,7 @@ def start_request(rid: str | None = None) -> str:
 def command_id() -> str:
     """A command id that carries the request id (`<rid>.<unique>`): unique per command, so a
     retried command is recognised (MySQL's uq_order_events_cmd), and traceable to its request."""
-    return f"{_rid.get() or new_id()}.{uuid.uuid4().hex[:12]}"
+    return f"{_rid.get() or new_id()}.{os.urandom(6).hex()}"
 
 
 def rid_of(cmd_id: str | None) -> str | None:
@@ -100,17 +110,16 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "proc": self.process,
             "pid": record.process,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         if rid := getattr(record, "rid", None) or _rid.get():
             entry["rid"] = rid
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            entry.update(fields)
+            entry.update({k: _clean(k, v) for k, v in fields.items()})
         if record.exc_info:
-            entry["exc"] = "".join(traceback.format_exception(*record.exc_info))
-        text = orjson.dumps(entry, default=str).decode()
-        return redact(text)
+            entry["exc"] = redact("".join(traceback.format_exception(*record.exc_info)))
+        return orjson.dumps(entry, default=str).decode()
 
 
 def setup(process: str, level: str | None = None) -> None:

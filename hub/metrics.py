@@ -114,18 +114,22 @@ def instrument_sio(sio) -> None:
     present and future, is measured without touching it."""
     known = set(sio.handlers.get("/", {}))
     trigger = sio._trigger_event
+    children: dict[str, tuple] = {}  # event → its two series (labels() costs a lock and a dict)
 
     async def timed(event, namespace, *args):
         if event in ("connect", "disconnect") and len(args) >= 2:
             return await trigger(event, namespace, *args)  # the connection itself
         name = event if event in known else "other"
+        series = children.get(name) or children.setdefault(
+            name, (EVENTS_IN.labels(name), ACK.labels(name))
+        )
         logs.start_request()
         started = time.perf_counter()
         try:
             return await trigger(event, namespace, *args)
         finally:
-            EVENTS_IN.labels(name).inc()
-            ACK.labels(name).observe(time.perf_counter() - started)
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
 
     sio._trigger_event = timed
     manager = sio.manager
