@@ -72,7 +72,7 @@ async def test_coupons_at_prepay(world, sandbox):
     services = await world.ensure_catalog()
     service, other = services[0], services[1]
     admin = await world.admin()
-    customer, _, (first, second) = await completed_orders(world, 2, service)
+    customer, _, (first, second, third) = await completed_orders(world, 3, service)
     price = first["price"]["final"]
     assert price > 2000 and second["price"]["final"] == price
 
@@ -167,6 +167,39 @@ async def test_coupons_at_prepay(world, sandbox):
     assert ledger_of(winner["paymentId"]).get("platform_coupons") == 0
     assert ledger_total() == 0
     assert (await counts(world, big["templateId"]))["cost"] == 0
+
+    # A template that keeps its coupons: 20 % off (at most 25 yuan), refunded, still used.
+    kept = await claimed(
+        world,
+        customer,
+        kind="discount",
+        amountOff=None,
+        percentOff=20,
+        maxOff=2500,
+        returnOnRefund=False,
+    )
+    off = min(price * 20 // 100, 2500)
+    paid = await pay(customer, sandbox, third["id"], kept["id"])
+    assert (paid["discount"], paid["amount"]) == (off, price - off)
+    await until(used_of(customer, kept["id"]), timeout=30, what="the kept coupon used")
+    await admin.ok("POST", f"/api/orders/{third['id']}/refund", refund, status=201)
+
+    async def refunded():
+        got = await customer.api.ok("GET", f"/api/payments/{paid['paymentId']}")
+        return got["status"] == "refunded"
+
+    await until(refunded, timeout=30, what="the third order refunded")
+    await until(lambda: provider_net(paid["paymentId"]) == 0, timeout=10, what="reversed")
+    assert await coupon_status(customer, kept["id"]) == "used"
+    assert ledger_total() == 0
+    assert (await counts(world, kept["templateId"]))["cost"] == 0  # refunded: no cost
+
+
+def used_of(customer, coupon_id: int):
+    async def check() -> bool:
+        return await coupon_status(customer, coupon_id) == "used"
+
+    return check
 
 
 async def _expired(customer, coupon_id: int) -> bool:
