@@ -86,6 +86,8 @@ print_banner() {
   log "  hub             $url"
   log "  API health      $url/api/health"
   log "  OpenAPI         $url/api/openapi.json"
+  log "  metrics         $url/metrics (from this machine; docs/operations.md)"
+  log "  backups         daily at ${ORDERHUB_BACKUP_HOUR:-3}:00 UTC into ${ORDERHUB_BACKUP_DIR:-$ORDERHUB_STATE_DIR/backups}"
   log "  WeChat sandbox  http://127.0.0.1:$WECHAT_SANDBOX_PORT"
   if [[ -s $SEED_OUTPUT ]]; then
     log "  demo logins (from 'python -m hub seed'):"
