@@ -200,12 +200,13 @@ async def claimable(db: Database, user_id: int, now: datetime) -> list[dict]:
 
 
 def validity(t: dict, now: datetime) -> tuple[datetime, datetime]:
-    """When a coupon claimed now is valid: N days from now, within the template's window."""
+    """When a coupon claimed now is valid: from the template's validFrom (or now), for N days
+    when it says so, never past the template's validTo."""
     start = max(t["valid_from"] or now, now) if t["valid_days"] else (t["valid_from"] or now)
-    if t["valid_days"]:
-        end = now + timedelta(days=t["valid_days"])
-        return start, min(end, t["valid_to"]) if t["valid_to"] else end
-    return start, t["valid_to"]
+    if not t["valid_days"]:
+        return start, t["valid_to"]
+    end = start + timedelta(days=t["valid_days"])
+    return start, min(end, t["valid_to"]) if t["valid_to"] else end
 
 
 async def claim(db: Database, template_id: int, user_id: int, source: str, now: datetime) -> dict:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from adapters import coupon_moves, ledger
+from adapters import coupon_moves, coupons, ledger
 
 NOW = datetime(2026, 11, 29, 10, 0)
 
@@ -107,3 +107,13 @@ def test_no_discount_no_posting():
     payment = {"id": 9, "order_id": 4, "amount": 5000, "paid_at": NOW}
     assert coupon_moves.discount_entries(payment, 0, 5, 2000, NOW, timedelta(0)) == ()
     assert coupon_moves.reversal_entries([], NOW) == ()
+
+
+def test_a_coupon_is_valid_n_days_after_claiming_within_the_window():
+    day = timedelta(days=1)
+    fixed = {"valid_from": NOW - day, "valid_to": NOW + 3 * day, "valid_days": None}
+    assert coupons.validity(fixed, NOW) == (NOW - day, NOW + 3 * day)
+    rolling = {"valid_from": None, "valid_to": None, "valid_days": 7}
+    assert coupons.validity(rolling, NOW) == (NOW, NOW + 7 * day)
+    capped = {"valid_from": NOW + day, "valid_to": NOW + 5 * day, "valid_days": 7}
+    assert coupons.validity(capped, NOW) == (NOW + day, NOW + 5 * day)
