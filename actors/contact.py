@@ -41,6 +41,7 @@ class ContactBindings:
         self.alerts = StaffSmsAlerts(settings, db, redis, keys)
         self._vault = None
         self.boxes: dict[int, Mailbox] = {}
+        self.queued: dict[int, int] = {}  # messages in each order's mailbox
         self.timers: dict[int, asyncio.TimerHandle] = {}
         self.failures: dict[int, int] = {}
 
@@ -91,14 +92,28 @@ class ContactBindings:
         box = self.boxes.get(oid)
         if box is None:
             box = self.boxes[oid] = Mailbox(f"contact {oid}")
-        box.tell(handler, oid, *args)
+        self.queued[oid] = self.queued.get(oid, 0) + 1
+        box.tell(self._step, oid, handler, args)
+
+    async def _step(self, oid: int, handler, args: tuple) -> None:
+        try:
+            await handler(oid, *args)
+        finally:  # an order with nothing queued and nothing due holds no memory here
+            self.queued[oid] -= 1
+            if not self.queued[oid] and oid not in self.timers:
+                self.queued.pop(oid, None)
+                self.boxes.pop(oid, None)
+                self.failures.pop(oid, None)
 
     def _arm(self, oid: int, delay: float, handler=None) -> None:
         if (old := self.timers.pop(oid, None)) is not None:
             old.cancel()
         loop = asyncio.get_running_loop()
-        handler = handler or self._unbind_due
-        self.timers[oid] = loop.call_later(delay, self._tell, oid, handler)
+        self.timers[oid] = loop.call_later(delay, self._fire, oid, handler or self._unbind_due)
+
+    def _fire(self, oid: int, handler) -> None:
+        self.timers.pop(oid, None)
+        self._tell(oid, handler)
 
     def _retry_in(self, oid: int) -> float:
         n = self.failures.get(oid, 0)
@@ -107,9 +122,6 @@ class ContactBindings:
 
     def _done(self, oid: int) -> None:
         self.failures.pop(oid, None)
-        self.timers.pop(oid, None)
-        if (box := self.boxes.get(oid)) is not None and not box._queue:
-            self.boxes.pop(oid, None)
 
     async def _bind(self, oid: int) -> None:
         if not await self.store.start(oid):

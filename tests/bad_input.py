@@ -28,6 +28,8 @@ SAMPLES = {
     "code": "sandbox-bad-input",
     "username": "no-such-user",
     "phoneCode": "sandbox-phone-13800138000",
+    "phone": "13800138000",
+    "smsCode": "123456",
 }
 GARBAGE = {"a": [{"b": {"c": [None, 1, "x", [[]]]}}]}
 JSON_CT = {"Content-Type": "application/json"}

@@ -49,7 +49,7 @@ async def _bind_phone(user, sandbox: str) -> str:
     await user.api.ok("POST", "/api/auth/sms-code", {"phone": phone, "purpose": "bind_phone"})
     sms = await _sandbox(sandbox, "GET", "/sandbox/sms", params={"phone": phone})
     code = sms["items"][-1]["templateParam"]["code"]
-    await user.api.ok("POST", "/api/auth/bind-phone/sms", {"phone": phone, "code": code})
+    await user.api.ok("POST", "/api/auth/bind-phone/sms", {"phone": phone, "smsCode": code})
     return phone
 
 

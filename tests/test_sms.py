@@ -63,11 +63,12 @@ async def test_a_code_binds_a_phone_once(world, sandbox):
     assert 0 < err["retryAfter"] <= 60
 
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    bind = {"phone": phone, "code": wrong}
+    bind = {"phone": phone, "smsCode": wrong}
     _error(await customer.api.call("POST", "/api/auth/bind-phone/sms", bind), 400, "invalid_code")
-    me = await customer.api.ok("POST", "/api/auth/bind-phone/sms", {"phone": phone, "code": code})
+    right = {"phone": phone, "smsCode": code}
+    me = await customer.api.ok("POST", "/api/auth/bind-phone/sms", right)
     assert me["user"]["phone"] == phone[:3] + "****" + phone[-4:]
-    again = {"phone": phone, "code": code}  # used: refused, for anyone
+    again = {"phone": phone, "smsCode": code}  # used: refused, for anyone
     _error(await other.api.call("POST", "/api/auth/bind-phone/sms", again), 400, "invalid_code")
 
 
@@ -78,10 +79,10 @@ async def test_guessing_voids_the_code(world, sandbox):
     await customer.api.ok("POST", "/api/auth/sms-code", body, status=202)
     code = await _code(sandbox, phone)
     for n in range(5):
-        guess = {"phone": phone, "code": f"{(int(code) + 1 + n) % 10**6:06d}"}
+        guess = {"phone": phone, "smsCode": f"{(int(code) + 1 + n) % 10**6:06d}"}
         r = await customer.api.call("POST", "/api/auth/bind-phone/sms", guess)
         _error(r, 400, "invalid_code")
-    right = {"phone": phone, "code": code}
+    right = {"phone": phone, "smsCode": code}
     _error(await customer.api.call("POST", "/api/auth/bind-phone/sms", right), 400, "invalid_code")
 
 

@@ -44,7 +44,7 @@ class SmsSent(Out):
 
 class BindPhoneSms(In):
     phone: Phone
-    code: Code
+    sms_code: Code
 
 
 class SmsAlertsIn(In):
@@ -93,7 +93,7 @@ async def sms_code(call: Call):
 async def bind_phone_sms(call: Call):
     """Bind the phone a code was sent to: the right code, within 5 minutes, once."""
     hub, body = call.hub, call.body
-    if not await hub.sms_codes.check("bind_phone", body.phone, body.code):
+    if not await hub.sms_codes.check("bind_phone", body.phone, body.sms_code):
         raise BadRequest("the code is wrong, expired or already used", "invalid_code")
     enc, lookup, masked = hub.vault.seal(body.phone)
     await accounts.bind_phone(hub.db, call.me.user_id, enc, lookup, masked)
