@@ -1,4 +1,5 @@
-// An order's drawer: details, dispatch explanation, timeline, assign and cancel.
+// An order's drawer: details, payments, dispatch explanation, timeline, chat (read-only);
+// assign, cancel and refund.
 
 import { api } from "./api.js";
 import { $, el, clear, fmtTime, fmtYuan } from "./dom.js";
@@ -6,6 +7,10 @@ import {
   STATUS_LABEL, URGENCY_LABEL, MODE_LABEL, PAYMENT_LABEL, REASON_LABEL, LIVE_STATUSES, label,
   STAGE_LABEL, STRATEGY_LABEL, PART_LABEL, ROLE_LABEL, ACTION_LABEL,
 } from "./labels.js";
+
+const PAY_KIND_LABEL = { deposit: "定金", balance: "尾款", full: "全款" };
+const PAY_ROW_LABEL = { open: "待支付", paid: "已支付", failed: "支付失败", closed: "已关闭", refunding: "退款中", refunded: "已退款" };
+const REFUND_LABEL = { processing: "处理中", success: "成功", failed: "失败", closed: "已关闭" };
 
 export class Drawer {
   constructor({ services, onOrder }) {
@@ -15,6 +20,7 @@ export class Drawer {
     $("drawer-close").addEventListener("click", () => this.close());
     $("assign-form").addEventListener("submit", (e) => { e.preventDefault(); this.assign(); });
     $("cancel-form").addEventListener("submit", (e) => { e.preventDefault(); this.cancel(); });
+    $("refund-form").addEventListener("submit", (e) => { e.preventDefault(); this.refund(); });
     $("assign-select").addEventListener("change", () => { $("assign-id").value = ""; });
   }
 
@@ -31,11 +37,18 @@ export class Drawer {
     $("action-msg").textContent = "";
     $("assign-id").value = "";
     $("cancel-reason").value = "";
+    $("refund-amount").value = "";
+    $("refund-reason").value = "";
+    $("refund-form").hidden = true;
+    clear($("drawer-payments"));
+    clear($("drawer-chat"));
     if (order) this.details(order);
     await Promise.all([
       api("GET", `/api/orders/${orderId}`).then((o) => { if (this.orderId === orderId) this.details(o); }),
       this.loadTimeline(orderId),
       this.loadDispatch(orderId),
+      this.loadPayments(orderId),
+      this.loadChat(orderId),
     ]).catch((err) => this.message(`加载失败：${err.message}`, true));
   }
 
@@ -45,6 +58,8 @@ export class Drawer {
     this.details(order);
     this.loadTimeline(order.id).catch(() => {});
     this.loadDispatch(order.id).catch(() => {});
+    this.loadPayments(order.id).catch(() => {});
+    this.loadChat(order.id).catch(() => {});
   }
 
   details(o) {
@@ -143,6 +158,67 @@ export class Drawer {
         excluded ? el("p", { class: "excluded", text: `排除（${ex.excludedCount ?? (ex.excluded || []).length}）：${excluded}` }) : null));
     }
     if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+  }
+
+  async loadPayments(orderId) {
+    const body = await api("GET", `/api/orders/${orderId}/payments`);
+    if (this.orderId !== orderId) return;
+    const box = $("drawer-payments");
+    clear(box);
+    this.refundable = 0;
+    if (!body.items.length) { box.append(el("p", { class: "muted", text: "暂无支付" })); }
+    for (const p of body.items) {
+      const left = p.status === "paid" || p.status === "refunding" ? p.amount - p.refundedAmount : 0;
+      this.refundable += Math.max(0, left);
+      box.append(el("div", { class: "payment", dataset: { paymentId: p.id, status: p.status } },
+        el("strong", { text: `${label(PAY_KIND_LABEL, p.kind)} ${fmtYuan(p.amount)}` }),
+        el("span", { class: "tag", text: label(PAY_ROW_LABEL, p.status) }),
+        p.refundedAmount ? el("span", { text: `已退 ${fmtYuan(p.refundedAmount)}` }) : null,
+        el("time", { text: p.paidAt ? fmtTime(p.paidAt) : fmtTime(p.createdAt) }),
+        ...(p.refunds || []).map((r) => el("div", { class: "refund", text: `退款 ${fmtYuan(r.amount)} · ${label(REFUND_LABEL, r.status)} · ${r.reason}` }))));
+    }
+    $("refund-form").hidden = this.refundable <= 0;
+  }
+
+  async loadChat(orderId) {
+    const body = await api("GET", `/api/orders/${orderId}/messages`);
+    if (this.orderId !== orderId) return;
+    const list = $("drawer-chat");
+    clear(list);
+    if (!body.items.length) list.append(el("li", { class: "muted", text: "暂无聊天" }));
+    for (const m of body.items) {
+      const role = String(m.from || "").split(":")[0];
+      list.append(el("li", { class: `msg-${role}` },
+        el("time", { text: fmtTime(m.at) }),
+        el("span", { class: "by", text: label(ROLE_LABEL, role) }),
+        el("span", { class: "text", text: m.text })));
+    }
+  }
+
+  async refund() {
+    const orderId = this.orderId;
+    const reason = $("refund-reason").value.trim();
+    const typed = $("refund-amount").value.trim();
+    if (!reason) { this.message("请填写退款原因", true); return; }
+    const body = { reason };
+    if (typed) {
+      const fen = Math.round(Number(typed) * 100);
+      if (!Number.isFinite(fen) || fen <= 0 || fen > this.refundable) {
+        this.message(`退款金额应在 0.01 到 ${fmtYuan(this.refundable)} 之间`, true);
+        return;
+      }
+      body.amount = fen;
+    }
+    try {
+      const res = await api("POST", `/api/orders/${orderId}/refund`, body);
+      const amount = res?.refund?.amount ?? body.amount ?? this.refundable;
+      this.message(`已提交退款 ${fmtYuan(amount)}，等待微信支付处理`);
+      $("refund-reason").value = "";
+      $("refund-amount").value = "";
+      await this.loadPayments(orderId);
+    } catch (err) {
+      this.message(`退款失败：${err.message}`, true);
+    }
   }
 
   message(text, bad = false) {

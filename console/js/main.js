@@ -9,6 +9,7 @@ import { Dashboard } from "./dashboard.js";
 import { Drawer } from "./drawer.js";
 import { LiveMap } from "./map.js";
 import { OrderTable } from "./table.js";
+import { VerifyQueue } from "./verify.js";
 import { PROVIDER_STATE_LABEL, label } from "./labels.js";
 
 const STAFF = new Set(["admin", "dispatcher"]);
@@ -82,6 +83,7 @@ async function start() {
     tileUrl: settings.tileUrl || null, onOrder: openOrder, onProvider: showProvider,
   });
   const alerts = new Alerts({ onOrder: openOrder, orderNo: (id) => board.get(id)?.orderNo });
+  const verify = new VerifyQueue({ services: serviceById, areas, isAdmin: user.role === "admin" });
   liveMap.setAreas(areas);
   const dashboard = new Dashboard($("dashboard"));
   const table = new OrderTable($("table"), { services: serviceById, areas, onOpen: openOrder });
@@ -148,6 +150,7 @@ async function start() {
   }
   await Promise.all([loadOrders(), loadProviders()]);
   await alerts.load(); // after the orders: an alert names its order's number
+  await verify.load();
   document.body.dataset.ready = "1";
   window.addEventListener("resize", () => liveMap.invalidate());
 }
