@@ -12,14 +12,14 @@ import zlib
 import httpx
 import pytest
 
-from adapters.uploads import sniff
+from adapters.uploads import sniff, strip_metadata
 from hub.routes.uploads import MAX_IMAGE, file_field
 
 LAT, LNG = 20.11, 110.21  # away from the other tests' providers
 
 
-def png(width: int = 1, height: int = 1) -> bytes:
-    """A real (tiny) PNG."""
+def png(width: int = 1, height: int = 1, text: bytes = b"") -> bytes:
+    """A real (tiny) PNG; `text`: a tEXt chunk before the image data."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
@@ -30,12 +30,28 @@ def png(width: int = 1, height: int = 1) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", ihdr)
+        + (chunk(b"tEXt", text) if text else b"")
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
 
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(200) + b"\r\n--x\r\n\xff\xd9"
+def segment(marker: int, body: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
+
+
+EXIF = segment(0xE1, b"Exif\x00\x00GPSLatitude=20.0301;GPSLongitude=110.3012")
+JFIF = segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+SCAN = segment(0xDA, b"\x01\x01\x00\x00\x3f\x00") + os.urandom(200) + b"\r\n--x\r\n\xff\xd9"
+JPEG = b"\xff\xd8" + JFIF + EXIF + segment(0xDB, bytes(65)) + SCAN
+
+
+def test_where_a_photo_was_taken_is_not_kept():
+    assert strip_metadata(JPEG, ".jpg") == b"\xff\xd8" + JFIF + segment(0xDB, bytes(65)) + SCAN
+    assert strip_metadata(png(text=b"GPS\x0020.03,110.30"), ".png") == png()
+    assert strip_metadata(JPEG[:40], ".jpg") is None  # cut short: refused, not stored
+    assert strip_metadata(b"\xff\xd8\xff\xe0\x00\x10JFIF" + os.urandom(50), ".jpg") is None
+    assert strip_metadata(png()[:30], ".png") is None
 
 
 def test_sniff_reads_the_bytes_not_the_name():
@@ -88,9 +104,12 @@ async def test_an_image_is_stored_and_served_back(world, hub):
     # the name is random: the same bytes twice are two files
     again = (await _upload(hub.url, customer.token, png(3, 2))).json()
     assert again["name"] != body["name"]
-    # a JPEG named .png is stored as what it is
+    # a JPEG named .png is stored as what it is, without the EXIF segment
     jpeg = await _upload(hub.url, customer.token, JPEG, filename="photo.png")
     assert jpeg.status_code == 201 and jpeg.json()["name"].endswith(".jpg")
+    async with httpx.AsyncClient(timeout=30) as http:
+        served = (await http.get(jpeg.json()["url"])).content
+    assert b"GPSLatitude" not in served and served == strip_metadata(JPEG, ".jpg")
     # and the URL is what an order's images take
     order = await world.order(customer, lat=LAT, lng=LNG, images=[body["url"]])
     assert order["id"]

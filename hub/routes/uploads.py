@@ -3,7 +3,8 @@
 `POST /api/uploads` takes what `wx.uploadFile` sends: `multipart/form-data` with the image in
 the field `file`. Only a logged-in user may upload, 30 a minute; the type is read from the
 file's first bytes (JPEG, PNG, GIF, WebP), never from the declared type or name; at most
-5 MiB. The answer's `url` is what the order, review and complaint bodies take in `images`.
+5 MiB; a photo's EXIF (where it was taken) is dropped before storing (adapters/uploads.py).
+The answer's `url` is what the order, review and complaint bodies take in `images`.
 `GET /api/uploads/{name}` serves it back: public, since `<image src>` cannot send a token,
 and safe because the 32-character random name is the only way to find a file.
 
@@ -92,7 +93,9 @@ async def upload(request: Request) -> Response:
         raise _too_large()
     stored = await asyncio.to_thread(store_of(hub).save, data)
     if stored is None:
-        raise ApiError("only JPEG, PNG, GIF or WebP images", "unsupported_media_type", 415)
+        raise ApiError(
+            "only JPEG, PNG, GIF or WebP images (and readable ones)", "unsupported_media_type", 415
+        )
     url = f"{hub.settings.public_base}/api/uploads/{stored.name}"
     return json_response(
         {"url": url, "name": stored.name, "size": stored.size, "contentType": stored.content_type},
