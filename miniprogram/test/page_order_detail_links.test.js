@@ -71,3 +71,17 @@ test("the provider's messages are counted on the chat link, which opens the chat
   await flush();
   expect(wx.navigateTo).toHaveBeenLastCalledWith({ url: '/pages/common/customer-service?orderId=7' });
 });
+
+test("the order's photos and its appointment are shown; a photo opens the preview", async () => {
+  order = Object.assign({}, order, {
+    images: ['http://127.0.0.1:8000/api/uploads/a.jpg', 'http://127.0.0.1:8000/api/uploads/b.jpg'],
+    scheduledAt: '2026-12-01T02:00:00Z',
+  });
+  wx.previewImage = jest.fn();
+  await open();
+  expect(page.querySelectorAll('.photo')).toHaveLength(2);
+  expect(texts(page, '.scheduled')[0]).toMatch(/^预约 12-01 \d\d:00 上门$/);
+  page.querySelectorAll('.photo')[1].dispatchEvent('tap');
+  await flush();
+  expect(wx.previewImage).toHaveBeenCalledWith({ current: order.images[1], urls: order.images });
+});

@@ -25,6 +25,8 @@ function decorate(order) {
     priceText: st.formatPrice(price.final !== null && price.final !== undefined ? price.final : price.quoted !== null && price.quoted !== undefined ? price.quoted : price.estimated),
     quotedText: st.formatPrice(price.quoted),
     createdText: formatTime(order.createdAt),
+    scheduledText: order.scheduledAt ? formatTime(order.scheduledAt) : '',
+    images: Array.isArray(order.images) ? order.images : [],
   });
 }
 
@@ -180,6 +182,11 @@ Page({
     if (action === 'pay') wx.navigateTo({ url: '/pages/user/payment?id=' + this.orderId });
     if (action === 'review') wx.navigateTo({ url: '/pages/user/evaluate?id=' + this.orderId });
     return Promise.resolve();
+  },
+
+  onPhotoTap(e) {
+    const urls = this.data.order.images;
+    wx.previewImage({ current: urls[Number(e.currentTarget.dataset.index)], urls });
   },
 
   onChatTap() {
