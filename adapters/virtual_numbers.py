@@ -1,4 +1,4 @@
-"""The pool of virtual numbers (隐私号 X) and each order's binding, in MySQL.
+"""The pool of virtual numbers (隐私号 X) per area and each order's binding, in MySQL.
 
 A number is one row of `virtual_numbers`; the order holding it is its `order_id` (UNIQUE), taken
 by a conditional UPDATE (`order_id IS NULL`), so two orders can never hold one number, whatever
@@ -50,12 +50,12 @@ class NumberStore:
         )
 
     async def take(self, order_id: int, area_id: int | None) -> str | None:
-        """A free number of the order's area (else one serving any area) for the order; None
-        when there is none. The UPDATE only takes a row whose order_id is still NULL."""
+        """A free number of the order's area (an order in no area: of the pool without an area)
+        for the order; None when there is none. The UPDATE only takes a row whose order_id is
+        still NULL."""
         n, _ = await self.db.execute(
             "UPDATE virtual_numbers SET order_id = %s, taken_at = CURRENT_TIMESTAMP(3)"
-            " WHERE order_id IS NULL AND (area_id <=> %s OR area_id IS NULL)"
-            " ORDER BY area_id IS NULL, id LIMIT 1",
+            " WHERE order_id IS NULL AND area_id <=> %s ORDER BY id LIMIT 1",
             (order_id, area_id),
         )
         if n != 1:

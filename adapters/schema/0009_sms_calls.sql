@@ -17,9 +17,9 @@ CREATE TABLE IF NOT EXISTS staff_sms_alerts (
     updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- The pool: one row per X number, in an area (NULL: any area). order_id is the order holding
--- it; UNIQUE, and a row is one number, so a number serves at most one live pair and an order
--- holds at most one number. Taken by a conditional UPDATE (order_id IS NULL).
+-- The pool: one row per X number, in an area (NULL: for orders in no area). order_id is the
+-- order holding it; UNIQUE, and a row is one number, so a number serves at most one live pair
+-- and an order holds at most one number. Taken by a conditional UPDATE (order_id IS NULL).
 CREATE TABLE IF NOT EXISTS virtual_numbers (
     id BIGINT PRIMARY KEY AUTO_INCREMENT,
     number VARCHAR(20) NOT NULL,

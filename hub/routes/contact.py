@@ -97,7 +97,7 @@ async def pool(call: Call):
 
 @router.route("POST", "/api/admin/virtual-numbers", roles=("admin",), body=PoolIn, response=PoolOut)
 async def add_numbers(call: Call):
-    """Add numbers bought for the privacy-number pool, for an area (or any area)."""
+    """Add numbers bought for the privacy-number pool of an area (none: orders in no area)."""
     numbers = NumberStore(call.hub.db)
     added = await numbers.add(call.body.numbers, call.body.area_id)
     rows = await numbers.pool(call.body.area_id)
