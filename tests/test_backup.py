@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gzip
+import os
 import subprocess
 
 from conftest import MYSQL_URL, PY, ROOT
@@ -22,32 +23,34 @@ async def test_a_dump_restores_every_table(world, tmp_path):
     # besides whatever the session's other tests wrote
     customer = await world.customer()
     await world.order(customer, lat=20.07, lng=110.36)
-    with backup.frozen(MYSQL_URL):  # the running hub's writes wait a moment
-        file = backup.dump(MYSQL_URL, tmp_path)
-        want = backup.fingerprint(MYSQL_URL)
-    assert file.name.endswith(".sql.gz") and file.stat().st_size > 1000
-    with gzip.open(file, "rt", encoding="utf-8") as text:
-        head = text.read(200_000)
-    assert "CREATE TABLE `orders`" in head
-    assert "13800138000" not in head  # phones are encrypted at rest, so in the dump too
-
     drop_database(SCRATCH)
     try:
-        # the restore command as an operator types it
-        await asyncio.to_thread(
-            subprocess.run,
-            [PY, "-m", "adapters.backup", "restore", str(file), "--into", SCRATCH],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        with backup.frozen(MYSQL_URL):  # the running hub's writes wait a moment
+            file = backup.dump(MYSQL_URL, tmp_path)
+            want = backup.fingerprint(MYSQL_URL)
+            # the operator's command: restore into a scratch database, compare every table
+            verified = await asyncio.to_thread(
+                subprocess.run,
+                [PY, "-m", "adapters.backup", "verify", str(file), "--into", SCRATCH],
+                cwd=ROOT,
+                env={**os.environ, "MYSQL_URL": MYSQL_URL},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "backup verified" in verified.stdout
         got = backup.fingerprint(SCRATCH)
         assert want["orders"][0] >= 1 and want["order_events"][0] >= 1
         assert set(got) == set(want)
         assert {t: got[t] for t in want if got[t] != want[t]} == {}
     finally:
         drop_database(SCRATCH)
+    assert file.name.endswith(".sql.gz") and file.stat().st_mode & 0o077 == 0  # owner only
+    with gzip.open(file, "rt", encoding="utf-8") as text:
+        head = text.read(200_000)
+    assert "CREATE TABLE `orders`" in head
+    assert "13800138000" not in head  # phones are encrypted at rest, so in the dump too
 
 
 def test_prune_keeps_thirty_days(tmp_path):
