@@ -71,6 +71,13 @@ REDIS = Histogram(
 PAY_NOTIFY = Counter(
     "orderhub_payment_notifications", "WeChat Pay notifications", ["kind", "result"]
 )
+# Stalls (hub/loop_stats.py): every cyclic-GC pause, and how late the loop wakes from 50 ms
+GC_PAUSE = Histogram(
+    "orderhub_gc_pause_seconds", "a cyclic GC collection", ["generation"], buckets=SECONDS
+)
+LOOP_LAG = Histogram(
+    "orderhub_loop_lag_seconds", "event loop lag (a 50 ms sleep's lateness)", buckets=SECONDS
+)
 HUB_PROCESSES.inc()
 STARTS.inc()
 metrics_env.hide_from_children()  # every file of this process is open now
@@ -81,6 +88,7 @@ NOTIFY_PATHS = {
 }
 _EVENT_NAME = re.compile(r"^[a-z][a-z._]{0,31}$")
 FIGURES_TTL_S = 5.0
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def _result(status: int) -> str:
@@ -276,7 +284,7 @@ class Observed:
 
     def observe(self, scope, status: int, took: float) -> None:
         route = getattr(scope.get("route"), "path", None) or "other"
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in _METHODS else "other"  # client-chosen
         HTTP.labels(route, method, str(status)).inc()
         HTTP_SECONDS.labels(route).observe(took)
         if kind := NOTIFY_PATHS.get(scope["path"]):
