@@ -56,6 +56,7 @@ from hub.routes import (
     providers,
     reconciliation,
     reviews,
+    staff_actions,
     sms,
     subscriptions,
     uploads,
@@ -85,6 +86,7 @@ ROUTERS = [
     dashboard.router,
     order_search.router,
     alerts.router,
+    staff_actions.router,
 ]
 
 

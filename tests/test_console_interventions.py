@@ -92,3 +92,30 @@ async def test_verification_queue_approves_and_rejects_with_a_note(console, worl
             (second.provider_id, "rejected", "证书照片不清晰"),
         ]
     )
+
+
+async def test_force_offline_from_the_map(console, world):
+    provider = await world.provider()
+    sock = await world.socket(provider)
+    assert (await sock.call("provider.online", {"lat": 20.047, "lng": 110.327}))["ok"]
+    other = await world.customer()
+    r = await other.api.call(
+        "POST", f"/api/admin/providers/{provider.provider_id}/offline", {"reason": "x"}
+    )
+    assert r.status_code == 403
+    await console.login()
+    page = console.page
+    ring = page.locator(f".leaflet-overlay-pane path[data-provider-id='{provider.provider_id}']")
+    await expect(ring).to_have_attribute("data-state", "online", timeout=5_000)
+    await ring.dispatch_event("click")
+    await expect(page.locator("#provider-card")).to_be_visible()
+    await page.fill("#offline-reason", "多次爽约，暂停接单")
+    await page.click("#offline-submit")
+    await expect(page.locator("#provider-msg")).to_contain_text("已强制下线")
+    await expect(ring).to_have_attribute("data-state", "offline", timeout=5_000)  # live
+    await expect(page.locator("#provider-details dd").first).to_have_text("离线")
+    told = await sock.wait_for("provider.forced_offline", providerId=provider.provider_id)
+    assert told["reason"] == "多次爽约，暂停接单"
+    [(status,)] = rows("SELECT work_status FROM providers WHERE id = %s", (provider.provider_id,))
+    assert status == "offline"
+    await console.shot("provider-forced-offline")

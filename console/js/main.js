@@ -98,7 +98,10 @@ async function start() {
   function showProvider(id) {
     const held = liveMap.providers.get(id);
     const s = held ? held.summary : { providerId: id };
-    $("provider-card").hidden = false;
+    const card = $("provider-card");
+    if (card.dataset.providerId !== String(id)) { $("provider-msg").textContent = ""; $("offline-reason").value = ""; }
+    card.dataset.providerId = String(id);
+    card.hidden = false;
     $("provider-title").textContent = `师傅 #${id}`;
     const dl = $("provider-details");
     dl.replaceChildren(
@@ -110,6 +113,20 @@ async function start() {
     );
   }
   $("provider-close").addEventListener("click", () => { $("provider-card").hidden = true; });
+  $("offline-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = Number($("provider-card").dataset.providerId);
+    const reason = $("offline-reason").value.trim();
+    try {
+      const body = await api("POST", `/api/admin/providers/${id}/offline`, { reason });
+      $("provider-msg").textContent = `师傅 #${id} 已强制下线（${label(PROVIDER_STATE_LABEL, body.status)}）`;
+      $("provider-msg").className = "msg provider-action";
+      $("offline-reason").value = "";
+    } catch (err) {
+      $("provider-msg").textContent = `操作失败：${err.message}`;
+      $("provider-msg").className = "msg bad provider-action";
+    }
+  });
 
   // Live first (events that arrive during the load are applied by seq), then the first load.
   socket = window.io({ path: "/socket.io", transports: ["websocket"], auth: { token: session.token } });
@@ -127,7 +144,11 @@ async function start() {
     const kind = msg.type || msg.kind;
     if (kind === "order" || kind === "payment") dashboard.soon();
     if (kind === "order" && msg.order) applyOrder(msg.order);
-    else if (kind === "provider" && msg.provider) liveMap.provider(msg.provider);
+    else if (kind === "provider" && msg.provider) {
+      liveMap.provider(msg.provider);
+      const card = $("provider-card");
+      if (!card.hidden && card.dataset.providerId === String(msg.provider.providerId)) showProvider(msg.provider.providerId);
+    }
     else if (kind === "locations" && Array.isArray(msg.providers)) {
       const now = Date.now();
       for (const p of msg.providers) liveMap.provider(p, now);
