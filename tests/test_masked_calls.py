@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 from conftest import MYSQL_URL, REDIS_URL, Api, User
+from test_sms import own_address
 from waiting import arrival, until
 
 from actors.contact import ContactBindings
@@ -46,6 +47,7 @@ async def _sandbox(sandbox: str, method: str, path: str, **kw) -> dict:
 async def _bind_phone(user, sandbox: str) -> str:
     """The phone bound through the SMS code flow."""
     phone = _mobile()
+    await own_address(user.api)
     await user.api.ok("POST", "/api/auth/sms-code", {"phone": phone, "purpose": "bind_phone"})
     sms = await _sandbox(sandbox, "GET", "/sandbox/sms", params={"phone": phone})
     code = sms["items"][-1]["templateParam"]["code"]
