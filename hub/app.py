@@ -56,8 +56,8 @@ from hub.routes import (
     providers,
     reconciliation,
     reviews,
-    staff_actions,
     sms,
+    staff_actions,
     subscriptions,
     uploads,
 )
