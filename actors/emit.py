@@ -38,6 +38,16 @@ def rooms(
     return out
 
 
+def with_kind(event: str, data: dict) -> dict:
+    """CONTRACT §11: a `console.update` names what changed in `kind` ("order", "provider",
+    "locations", "payment"); `type` stays, as the console and tools read it. An alert keeps
+    its own `kind` (the alert's: `no_show`, ...) beside `type: "alert"`, as its readers expect.
+    """
+    if event == "console.update" and "kind" not in data and "type" in data:
+        return {**data, "kind": data["type"]}
+    return data
+
+
 class Emitter:
     def __init__(self, redis_url: str, channel: str, redis, db=None):
         self._mgr = socketio.AsyncRedisManager(
@@ -48,7 +58,7 @@ class Emitter:
         self._db = db  # where alerts are kept (adapters/console_alerts.py); None: not kept
 
     async def emit(self, event: str, data: dict, to: list[str] | str) -> None:
-        await self._mgr.emit(event, data, to=to, namespace="/")
+        await self._mgr.emit(event, with_kind(event, data), to=to, namespace="/")
 
     async def alert(self, kind: str, **data) -> None:
         """A staff alert (CONTRACT §11: console.update of kind alert), written first so a
@@ -73,7 +83,7 @@ class Emitter:
                     {
                         "method": "emit",
                         "event": event,
-                        "data": [data],
+                        "data": [with_kind(event, data)],
                         "binary": False,
                         "namespace": "/",
                         "room": to,

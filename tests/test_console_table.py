@@ -41,6 +41,7 @@ async def search(page, **filters) -> list[int]:
 
 async def test_table_filters_search_and_bulk_assign(console, world):
     area = await world.area(LAT, LNG, half=0.05)
+    staff = await world.socket(await world.admin_user())
     customer = await world.customer()
     tail = f"{random.randint(1000, 9999)}"
     while tail == "8000":  # the other tests' orders end in 8000
@@ -50,6 +51,9 @@ async def test_table_filters_search_and_bulk_assign(console, world):
     )
     plain = [await world.order(customer, lat=LAT + 0.01, lng=LNG) for _ in range(2)]
     ours = sorted([urgent["id"], *(o["id"] for o in plain)])
+    # CONTRACT §11: console.update names what changed in `kind` (and keeps `type`).
+    update = await staff.wait_for("console.update", kind="order")
+    assert update["type"] == "order" and update["order"]["id"]
     # A provider online outside the area: dispatch does not reach them; staff can.
     provider = await world.provider()
     sock = await world.socket(provider)

@@ -14,6 +14,7 @@ import { PROVIDER_STATE_LABEL, label } from "./labels.js";
 
 const STAFF = new Set(["admin", "dispatcher"]);
 let socket = null;
+const OBJECT_KINDS = new Set(["order", "provider", "locations", "payment", "alert_ack"]);
 let showView = () => {};
 for (const tab of document.querySelectorAll(".view-tab")) {
   tab.addEventListener("click", () => showView(tab.dataset.view));
@@ -139,9 +140,9 @@ async function start() {
   });
   socket.on("console.update", (msg) => {
     if (!msg || typeof msg !== "object") return;
-    // CONTRACT §11 names the object in `kind`; the hub's alerts still use `kind` for the
-    // alert's own kind (with `type: "alert"`), so `type` decides when it is present.
-    const kind = msg.type || msg.kind;
+    // CONTRACT §11 names what changed in `kind`; an alert's `kind` is the alert's own
+    // (no_show, ...) beside `type: "alert"`, so a kind that names no object defers to `type`.
+    const kind = OBJECT_KINDS.has(msg.kind) ? msg.kind : msg.type;
     if (kind === "order" || kind === "payment") dashboard.soon();
     if (kind === "order" && msg.order) applyOrder(msg.order);
     else if (kind === "provider" && msg.provider) {
