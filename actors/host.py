@@ -247,6 +247,7 @@ class EntityHost(ProviderHosting):
         return {
             "host": self.name,
             "pid": os.getpid(),
+            "node": ray.get_runtime_context().get_node_id(),  # which Ray node it runs on
             "orders": len(self.orders),
             "providers": len(self.providers),
             "startedAt": self.started_at,

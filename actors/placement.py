@@ -10,8 +10,10 @@ one small interface (Orleans' placement strategies are the model).
 from __future__ import annotations
 
 import asyncio
+import time
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from adapters.mysql import MysqlDsn
 from adapters.settings import Settings
@@ -19,10 +21,11 @@ from adapters.settings import Settings
 NAMESPACE = "orderhub"
 
 
-def host_options(name: str) -> dict:
+def host_options(name: str, node_id: str | None = None) -> dict:
     # num_cpus=0: hosts are I/O bound and dedicated mode runs hundreds of them on 2 cores.
-    # max_restarts=-1: a crashed host comes back and reloads its entities from MySQL.
-    return dict(
+    # max_restarts=-1: a crashed host comes back and reloads its entities from MySQL; so does
+    # a host whose node died, on another node (soft affinity: the node is a preference).
+    options = dict(
         name=name,
         namespace=NAMESPACE,
         lifetime="detached",
@@ -32,6 +35,14 @@ def host_options(name: str) -> dict:
         max_concurrency=1000,
         num_cpus=0,
     )
+    if node_id is not None:
+        options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node_id, soft=True)
+    return options
+
+
+def alive_nodes() -> list[str]:
+    """The ids of the cluster's live Ray nodes, in a stable order."""
+    return sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
 
 
 class Placement:
@@ -59,7 +70,11 @@ class Placement:
         return self.host_of(kind, entity_id) == host_name
 
     def start(self) -> None:
-        """Create (or find, after a hub restart) the standing hosts. Sync: call at start-up."""
+        """Create (or find, after a hub restart) the standing hosts. Sync: call at start-up,
+        in one hub process only (the others `attach`)."""
+
+    def attach(self, timeout: float = 120) -> None:
+        """Find the standing hosts another hub process created (HUB_WORKERS). Sync."""
 
     def standing_hosts(self) -> list[str]:
         """The hosts that always exist (none for dedicated)."""
@@ -86,8 +101,9 @@ class Placement:
     def forget(self, kind: str, entity_id: int) -> None:
         """The entity's host died: look it up again next time."""
 
-    def _create(self, name: str):
-        return self.host_cls.options(**host_options(name)).remote(self.settings, name)
+    def _create(self, name: str, node_id: str | None = None):
+        options = host_options(name, node_id)
+        return self.host_cls.options(**options).remote(self.settings, name)
 
 
 class ShardedPlacement(Placement):
@@ -105,8 +121,23 @@ class ShardedPlacement(Placement):
         return [f"{self.prefix}-host-{i}" for i in range(self.hosts)]
 
     def start(self) -> None:
+        # On a cluster (RAY_ADDRESS), host i prefers node i mod nodes: the shards spread over
+        # the nodes there are at start; one node alone needs no preference.
+        nodes = alive_nodes()
+        for i, name in enumerate(self.standing_hosts()):
+            node = nodes[i % len(nodes)] if len(nodes) > 1 else None
+            self._handles[name] = self._create(name, node)
+
+    def attach(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
         for name in self.standing_hosts():
-            self._handles[name] = self._create(name)
+            while name not in self._handles:
+                try:
+                    self._handles[name] = ray.get_actor(name, namespace=NAMESPACE)
+                except ValueError:  # the first process has not created it yet
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"no Ray actor {name} after {timeout:.0f} s") from None
+                    time.sleep(0.5)
 
     async def handle(self, kind: str, entity_id: int, create: bool = False):
         # Standing hosts are made at start (and restart themselves): never create on demand.

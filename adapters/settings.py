@@ -39,6 +39,8 @@ class Settings:
     # Absolute: Ray hosts read it too, from whatever directory their worker runs in.
     state_dir: Path = field(default_factory=lambda: Path("var").resolve())
     hub_secret: str | None = None
+    # hub processes serving the port (hub/workers.py); 0: one per core
+    workers: int = 0
     admin_user: str = "admin"
     admin_password: str | None = None
     # actors
@@ -115,6 +117,7 @@ ENV = {
     "wechat_secret": "WECHAT_SECRET",
     "state_dir": "ORDERHUB_STATE_DIR",
     "hub_secret": "HUB_SECRET",
+    "workers": "HUB_WORKERS",
     "admin_user": "HUB_ADMIN_USER",
     "admin_password": "HUB_ADMIN_PASSWORD",
     "placement": "HUB_PLACEMENT",

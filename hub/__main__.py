@@ -55,48 +55,72 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from adapters.mysql import MysqlDsn
-    from hub import metrics_env
+    from hub import metrics_env, workers
 
     # before anything imports prometheus_client (hub/metrics_env.py)
     metrics_env.prepare(settings.state_dir, MysqlDsn.parse(settings.mysql_url).database)
 
     from hub import graceful
-    from hub.actor_gateway import ActorGateway
+    from hub.actor_gateway import ActorGateway, start_ray
     from hub.app import create_app
 
-    migrate(settings)
+    count = workers.count(settings.workers)
+    worker = workers.is_worker()
+    extra: workers.Workers | None = None
     actors = ActorGateway(settings)
-    print(f"[orderhub] starting Ray ({settings.ray_address or 'embedded'}) …", flush=True)
-    actors.connect()  # before uvicorn: Ray replaces SIGTERM handling, uvicorn takes it back
-    asyncio.run(rebuild_redis(settings, actors))
+    if worker:  # started by the primary: Ray, the hosts and the database are ready
+        workers.follow_primary()
+        start_ray(settings)
+        actors.placement.attach()
+    else:
+        workers.check_port_free(settings.host, settings.port)
+        migrate(settings)
+        print(f"[orderhub] starting Ray ({settings.ray_address or 'embedded'}) …", flush=True)
+        actors.connect()  # before uvicorn: Ray replaces SIGTERM handling, uvicorn takes it back
+        if count > 1:  # the others join this Ray and find its hosts while Redis is rebuilt
+            import ray
+
+            extra = workers.Workers(count - 1, ray.get_runtime_context().gcs_address)
+            extra.start()
+        asyncio.run(rebuild_redis(settings, actors))
     app = create_app(settings, actors)
-    print(
-        f"[orderhub] hub on http://{settings.host}:{settings.port}"
-        f"  (health /api/health, OpenAPI /api/openapi.json)",
-        flush=True,
-    )
+    sio = graceful.socketio_server(app)
+    if (allowed := workers.transports(count)) is not None:
+        sio.eio.transports = allowed  # no long-polling across processes (hub/workers.py)
+    listener = workers.listen_socket(settings.host, settings.port)
+    if not worker:
+        print(
+            f"[orderhub] hub on http://{settings.host}:{settings.port} in {count} process(es)"
+            f"  (health /api/health, OpenAPI /api/openapi.json)",
+            flush=True,
+        )
     # Ray put its own SIGTERM handler in; uvicorn re-raises the signal to the handler it found
     # once it has shut down. Make that a KeyboardInterrupt so Ray is shut down here, cleanly.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     config = uvicorn.Config(
         app,
         log_config=None,  # uvicorn's lines through our JSON logs
-        host=settings.host,
-        port=settings.port,
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=graceful.GRACE_S,
     )
+
+    async def drain() -> None:
+        if extra is not None:
+            extra.terminate()  # the other processes drain meanwhile
+        await graceful.drain(sio, actors)
+
     # A stop drains first: clients told to reconnect, queued fixes handed over (hub/graceful.py)
-    sio = graceful.socketio_server(app)
-    server = graceful.GracefulServer(config, lambda: graceful.drain(sio, actors))
+    server = graceful.GracefulServer(config, drain)
     try:
-        server.run()
+        server.run(sockets=[listener])
     except KeyboardInterrupt:
         pass
     finally:
-        # an embedded Ray goes with the hub; a joined cluster stays up
-        graceful.stop(actors, embedded=not settings.ray_address)
+        if extra is not None:
+            extra.stop()  # they drain their own sockets before an embedded Ray goes
+        # an embedded Ray goes with the primary; a joined cluster stays up
+        graceful.stop(actors, embedded=not settings.ray_address and not worker)
 
 
 def main(argv: list[str] | None = None) -> int:

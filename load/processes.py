@@ -235,6 +235,7 @@ def hub_env(
         "HUB_ADMIN_PASSWORD": admin_password,
         "RAY_AUTH_MODE": "disabled",
         "PYTHONUNBUFFERED": "1",
+        "HUB_WORKERS": "1",  # one process per test hub unless a test asks for more
     }
     if ray_address:
         env["RAY_ADDRESS"] = ray_address
@@ -290,3 +291,50 @@ class HubProcess:
         self.kill()
         self.proc = spawn([PY, "-m", "hub"], self.env, self.log)
         self.wait_ready()
+
+    def pids(self) -> list[int]:
+        """The hub's processes (HUB_WORKERS): this one, then the workers it started."""
+        return [self.proc.pid, *children(self.proc.pid, "hub")]
+
+    def serving_pids(self) -> list[int]:
+        """Those of `pids` that listen on the port now."""
+        return [pid for pid in self.pids() if self.port in tcp_ports(pid, listening=True)]
+
+
+# --- which process holds which connection (from /proc: no psutil here) -----------------------
+
+
+def children(pid: int, module: str) -> list[int]:
+    """The child processes of `pid` running `python -m <module>`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if parent == pid and module.encode() in argv and b"-m" in argv:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def tcp_ports(pid: int, listening: bool = False) -> dict[int, set[int]]:
+    """Local port → remote ports of `pid`'s TCP sockets that are established (or listening,
+    then with remote port 0), IPv4 and IPv6."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                link = os.readlink(fd)
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+    state = "0A" if listening else "01"
+    out: dict[int, set[int]] = {}
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                cols = line.split()
+                if cols[3] == state and cols[9] in inodes:
+                    local = int(cols[1].rsplit(":", 1)[1], 16)
+                    out.setdefault(local, set()).add(int(cols[2].rsplit(":", 1)[1], 16))
+    return out
