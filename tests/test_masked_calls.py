@@ -283,3 +283,15 @@ async def test_a_release_that_failed_is_retried_by_the_next_host(world, hub, san
 async def _state_is(store: NumberStore, oid: int, state: str) -> bool:
     row = await store.binding(oid)
     return row is not None and row["state"] == state
+
+
+async def test_a_provider_without_a_phone_takes_no_number(world, sandbox):
+    _, numbers, _, _, _, where = await _stage(world, sandbox, 1)
+    bare = await world.provider()  # no phone bound
+    sock = await world.socket(bare)
+    assert (await sock.call("provider.online", {"lat": where[0] - 0.001, "lng": where[1]}))["ok"]
+    customer, oid, _ = await _accepted(world, sock, where)
+    r = await customer.api.call("GET", f"/api/orders/{oid}/contact")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "no_phone", r.text
+    pool = (await (await world.admin()).ok("GET", "/api/admin/virtual-numbers"))["items"]
+    assert {p["number"]: p["orderId"] for p in pool}[numbers[0]] is None  # still free
