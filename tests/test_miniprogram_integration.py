@@ -21,6 +21,7 @@ import pytest
 from conftest import ROOT
 
 LAT, LNG = 20.19, 110.13  # an area of this file's own, away from the other tests' providers
+DEPOSIT = 2000  # the area asks ¥20 while the order is live, the rest after the service
 MINIPROGRAM = ROOT / "miniprogram"
 
 
@@ -36,7 +37,7 @@ def node_ready():
 
 async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_ready):
     services = await world.ensure_catalog()
-    await world.area(LAT, LNG)
+    await world.area(LAT, LNG, depositAmount=DEPOSIT)
     provider_name = f"mp-p-{uuid.uuid4().hex[:8]}"
     await world.provider(provider_name)  # applied and approved; the flow logs in as them
     env = {
@@ -48,6 +49,7 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
         "LNG": str(LNG),
         "CUSTOMER_CODE": f"sandbox-mp-c-{uuid.uuid4().hex[:8]}",
         "PROVIDER_CODE": f"sandbox-{provider_name}",
+        "DEPOSIT": str(DEPOSIT),
     }
     proc = await asyncio.create_subprocess_exec(
         shutil.which("node") or "/usr/bin/node",
@@ -71,3 +73,4 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
         assert label in labels, (label, labels)
     assert result["dials"] >= 3  # the dropped socket dialled again: refused, then back
     assert result["nearby"]
+    assert result["deposit"] == "¥20.00" and result["amount"] == "¥80.00"  # of ¥100.00

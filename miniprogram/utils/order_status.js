@@ -48,11 +48,19 @@ const EVENT_LABELS = {
   complete: '服务完成',
   cancel: '订单已取消',
   expire: '订单已过期',
+  slot_reminder: '即将上门提醒',
+  no_show: '师傅未按时上门，重新派单',
+  payment_opened: '发起支付',
   paid: '支付成功',
+  payment_failed: '支付失败',
+  payment_closed: '支付已关闭',
+  refund_requested: '申请退款',
   refunded: '已退款',
+  refund_failed: '退款失败',
 };
 
 const ACTION_LABELS = {
+  'pay-deposit': '支付定金',
   cancel: '取消订单',
   'confirm-quote': '确认报价',
   pay: '去支付',
@@ -104,15 +112,20 @@ function isTracked(status) {
 // The actions a customer may take on an order now, in display order.
 // - cancel: pending | accepted | departed | arrived
 // - confirm-quote: arrived, with a quote the customer has not confirmed yet
-// - pay: a deposit asked while live (area rule: the hub answers 409 not_payable_yet otherwise),
-//   or the balance / full price once completed and not yet paid
+// - pay-deposit: the order's area asks a deposit (opts.deposit > 0, utils/areas.js), the order
+//   is live and nothing is paid yet
+// - pay: the balance / full price once completed and not yet paid
 // - review: completed (once; the hub answers 409 already_reviewed for a second one)
-function customerActions(order) {
+const DEPOSIT_WHILE = ['pending', 'accepted', 'departed', 'arrived', 'in_progress'];
+
+function customerActions(order, opts) {
   if (!order) return [];
   const s = order.status;
   const pay = order.paymentStatus || 'unpaid';
   const price = order.price || {};
   const out = [];
+  const deposit = (opts && opts.deposit) || 0;
+  if (deposit > 0 && pay === 'unpaid' && DEPOSIT_WHILE.indexOf(s) >= 0) out.push('pay-deposit');
   if (s === 'arrived' && price.quoted !== null && price.quoted !== undefined) out.push('confirm-quote');
   if (s === 'completed' && (pay === 'unpaid' || pay === 'deposit_paid' || pay === 'paying')) out.push('pay');
   if (s === 'completed' && !order.reviewed) out.push('review');
@@ -120,8 +133,8 @@ function customerActions(order) {
   return out;
 }
 
-function actionButtons(order) {
-  return customerActions(order).map((a) => ({ action: a, label: ACTION_LABELS[a] }));
+function actionButtons(order, opts) {
+  return customerActions(order, opts).map((a) => ({ action: a, label: ACTION_LABELS[a] }));
 }
 
 // fen → "¥12.50"

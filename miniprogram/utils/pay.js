@@ -7,10 +7,14 @@
 const api = require('./api');
 const config = require('./config');
 
-// POST /api/payments {orderId} → {paymentId, amount, expiresAt, paymentParams}. Asking again
+// POST /api/payments {orderId, kind?} → {paymentId, amount, expiresAt, paymentParams}. Asking again
 // while a payment is open answers the same one (200), so a retry never prepays twice.
-function prepay(orderId) {
-  return api.post('/api/payments', { orderId: Number(orderId) });
+// `kind`: 'deposit' while the order is live in an area that asks one; left out, the hub picks
+// what is due (the balance after a deposit, else the full price).
+function prepay(orderId, kind) {
+  const body = { orderId: Number(orderId) };
+  if (kind) body.kind = kind;
+  return api.post('/api/payments', body);
 }
 
 // In a develop build a WeChat sandbox URL in storage (orderhub.sandboxCashier) pays through

@@ -8,6 +8,7 @@
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const live = require('../../utils/live');
+const areas = require('../../utils/areas');
 const st = require('../../utils/order_status');
 const { formatTime, ageText } = require('../../utils/format');
 
@@ -60,6 +61,11 @@ Page({
         this.setOrder(order);
         this.setData({ loading: false, timeline: (timeline.items || []).map(timelineItem) });
         this.startLive(order);
+        // a deposit asked by the order's area brings 支付定金 while the order is live
+        return areas.depositFor(order).then((deposit) => {
+          this.deposit = deposit;
+          if (deposit > 0) this.setData({ actions: st.actionButtons(this.data.order, { deposit }) });
+        });
       })
       .catch((err) => {
         this.setData({ loading: false, error: (err && err.message) || '加载失败' });
@@ -84,7 +90,7 @@ Page({
     if (cur && typeof cur.seq === 'number' && typeof order.seq === 'number' && order.seq < cur.seq) return;
     const data = {
       order: decorate(order),
-      actions: st.actionButtons(order),
+      actions: st.actionButtons(order, { deposit: this.deposit || 0 }),
       canChat: !!order.providerId && CHAT_STATUSES.indexOf(order.status) >= 0,
     };
     if (typeof order.lat === 'number' && typeof order.lng === 'number') {
@@ -180,6 +186,7 @@ Page({
     if (action === 'cancel') return this.onCancelTap();
     if (action === 'confirm-quote') return this.onConfirmQuote();
     if (action === 'pay') wx.navigateTo({ url: '/pages/user/payment?id=' + this.orderId });
+    if (action === 'pay-deposit') wx.navigateTo({ url: '/pages/user/payment?id=' + this.orderId + '&kind=deposit' });
     if (action === 'review') wx.navigateTo({ url: '/pages/user/evaluate?id=' + this.orderId });
     return Promise.resolve();
   },

@@ -1,4 +1,6 @@
-// Pay an order (CONTRACT §6): the amount the hub computes, then prepay → wx.requestPayment →
+// Pay an order (CONTRACT §6): what is due — the full price after the service, or in an area
+// that asks a deposit (`kind=deposit`, utils/areas.js) the deposit while the order is live and
+// the balance after it — then prepay → wx.requestPayment →
 // wait for `paid` (the order's socket event, or GET /api/payments/{id} asked meanwhile; see
 // utils/pay.js). A cancelled or failed payment can be tried again: the hub answers the same
 // open payment, so a second tap never prepays twice.
@@ -6,6 +8,7 @@ const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const live = require('../../utils/live');
 const pay = require('../../utils/pay');
+const areas = require('../../utils/areas');
 const st = require('../../utils/order_status');
 
 // state: loading → ready → paying → waiting → paid | ready (again, after a cancel or failure)
@@ -14,16 +17,19 @@ Page({
     state: 'loading',
     order: null,
     amountText: '',
+    dueLabel: '订单金额',
+    canReview: false,
     message: '',
     error: '',
   },
 
   onLoad(query) {
     this.orderId = Number(query && query.id);
+    this.kind = query && query.kind === 'deposit' ? 'deposit' : '';
     return auth
       .ensureLogin('customer')
       .then(() => api.get('/api/orders/' + this.orderId))
-      .then((order) => this.show(order))
+      .then((order) => this.due(order).then((due) => this.show(order, due)))
       .catch((err) => {
         this.setData({ state: 'error', error: (err && err.message) || '加载失败' });
         api.showError(err);
@@ -37,15 +43,29 @@ Page({
     if (this.socket && this.ownWatch) this.socket.unwatchOrder(this.orderId);
   },
 
-  show(order) {
+  // {label, amount (fen)}: what this page is about to ask the hub for (the hub's prepay
+  // answer has the final word)
+  due(order) {
     const price = order.price || {};
-    const due = price.final !== null && price.final !== undefined ? price.final : price.quoted !== null && price.quoted !== undefined ? price.quoted : price.estimated;
-    const paid = order.paymentStatus === 'paid';
+    const whole = price.final !== null && price.final !== undefined ? price.final : price.quoted !== null && price.quoted !== undefined ? price.quoted : price.estimated;
+    if (this.kind === 'deposit') return areas.depositFor(order).then((amount) => ({ label: '定金', amount }));
+    if (order.paymentStatus !== 'deposit_paid') return Promise.resolve({ label: '订单金额', amount: whole });
+    return api.get('/api/orders/' + order.id + '/payments').then((res) => {
+      const deposit = (res.items || []).filter((p) => p.kind === 'deposit' && p.status === 'paid').reduce((n, p) => n + p.amount, 0);
+      return { label: '尾款', amount: Math.max(whole - deposit, 0) };
+    });
+  },
+
+  show(order, due) {
+    const ps = order.paymentStatus;
+    const paid = ps === 'paid' || (this.kind === 'deposit' && ps === 'deposit_paid');
     this.setData({
-      order: Object.assign({}, order, { statusLabel: st.statusLabel(order.status), paymentLabel: st.paymentLabel(order.paymentStatus) }),
-      amountText: st.formatPrice(due),
+      order: Object.assign({}, order, { statusLabel: st.statusLabel(order.status), paymentLabel: st.paymentLabel(ps) }),
+      amountText: st.formatPrice(due.amount),
+      dueLabel: due.label,
+      canReview: order.status === 'completed',
       state: paid ? 'paid' : 'ready',
-      message: paid ? '订单已支付' : '',
+      message: paid ? (this.kind === 'deposit' ? '定金已支付' : '订单已支付') : '',
     });
   },
 
@@ -59,7 +79,7 @@ Page({
       this.socket.watchOrder(this.orderId, this.data.order.seq);
     }
     return pay
-      .prepay(this.orderId)
+      .prepay(this.orderId, this.kind)
       .then((p) => {
         this.payment = p;
         this.setData({ amountText: st.formatPrice(p.amount) });
@@ -75,8 +95,10 @@ Page({
         return this.waiting.promise.then(
           () => {
             this.waiting = null;
-            this.setData({ state: 'paid', message: '支付成功', 'order.paymentStatus': 'paid', 'order.paymentLabel': st.paymentLabel('paid') });
-            wx.showToast({ title: '支付成功', icon: 'success' });
+            const ps = this.kind === 'deposit' ? 'deposit_paid' : 'paid';
+            const message = this.kind === 'deposit' ? '定金支付成功' : '支付成功';
+            this.setData({ state: 'paid', message, 'order.paymentStatus': ps, 'order.paymentLabel': st.paymentLabel(ps) });
+            wx.showToast({ title: message, icon: 'success' });
           },
           (err) => {
             this.waiting = null;
@@ -87,7 +109,7 @@ Page({
       })
       .catch((err) => {
         if (err && err.code === 'already_paid') {
-          this.setData({ state: 'paid', message: '订单已支付' });
+          this.setData({ state: 'paid', message: this.kind === 'deposit' ? '定金已支付' : '订单已支付' });
           return;
         }
         this.setData({ state: 'ready' });

@@ -4,11 +4,12 @@
 // socket modules; the provider is another process (provider.js) with the same modules.
 // The customer orders; the provider sees the offer and grabs it; the order's detail receives
 // the live statuses and locations, loses its socket while the order moves on and misses no
-// status; the customer chats, pays through the WeChat sandbox's cashier, and reviews with a
-// photo. Exit 0 and a last line `RESULT {...}` when every check held; else exit 1.
+// status; the customer chats, pays (the area's deposit while the order is live, the balance
+// after the service) through the WeChat sandbox's cashier, and reviews with a photo. Exit 0 and a last line `RESULT {...}` when every check held; else exit 1.
 //
 //   HUB_URL=http://127.0.0.1:8000 SANDBOX_URL=http://127.0.0.1:8100 SERVICE_ID=1 LAT=.. LNG=..
-//   CUSTOMER_CODE=sandbox-c1 PROVIDER_CODE=sandbox-p1 (an approved provider) node flow.js
+//   CUSTOMER_CODE=sandbox-c1 PROVIDER_CODE=sandbox-p1 (an approved provider)
+//   DEPOSIT=2000 (the area's depositAmount, fen) node flow.js
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -21,6 +22,7 @@ const { loadPage, tap } = require('./page_host');
 const env = process.env;
 const LAT = Number(env.LAT);
 const LNG = Number(env.LNG);
+const DEPOSIT = Number(env.DEPOSIT || 0);
 const T0 = Date.now();
 const log = (...a) => console.log('[' + ((Date.now() - T0) / 1000).toFixed(1) + 's]', ...a);
 
@@ -147,6 +149,21 @@ async function main() {
   const detail = loadPage('pages/user/order-detail');
   await detail.onLoad({ id: String(orderId) });
   assert.strictEqual(detail.data.order.status, 'pending');
+
+  // the area asks a deposit: 支付定金 while the order is live
+  if (DEPOSIT > 0) {
+    assert.strictEqual(detail.data.actions[0].action, 'pay-deposit', 'the deposit is offered');
+    const deposit = loadPage('pages/user/payment');
+    await deposit.onLoad({ id: String(orderId), kind: 'deposit' });
+    assert.strictEqual(deposit.data.dueLabel, '定金');
+    await deposit.onPayTap();
+    assert.strictEqual(deposit.data.state, 'paid', 'deposit paid: ' + deposit.data.message);
+    deposit.onUnload();
+    await until(() => detail.data.order.paymentStatus === 'deposit_paid', 10000, 'deposit_paid on the detail page');
+    assert.ok(!detail.data.actions.some((a) => a.action === 'pay-deposit'), 'the deposit is not offered again');
+    result.deposit = deposit.data.amountText;
+    log('deposit paid', result.deposit);
+  }
   const tGrab = Date.now();
   const grabbed = await ask('grab', { orderId });
   log('provider saw the offer and grabbed it', grabbed.status, 'offer', JSON.stringify(grabbed.offer));
@@ -206,11 +223,14 @@ async function main() {
   const payment = loadPage('pages/user/payment');
   await payment.onLoad({ id: String(orderId) });
   assert.strictEqual(payment.data.state, 'ready');
+  assert.strictEqual(payment.data.dueLabel, DEPOSIT > 0 ? '尾款' : '订单金额');
+  const shown = payment.data.amountText;
   const tPay = Date.now();
   await payment.onPayTap();
   assert.strictEqual(payment.data.state, 'paid', 'paid: ' + payment.data.message);
   result.paidMs = Date.now() - tPay;
   result.amount = payment.data.amountText;
+  assert.strictEqual(result.amount, shown, 'the page showed what the hub asked');
   const paidOrder = await api.get('/api/orders/' + orderId);
   assert.strictEqual(paidOrder.paymentStatus, 'paid');
   payment.onUnload();
