@@ -81,8 +81,9 @@ def _document(endpoints: tuple[Endpoint, ...]) -> dict:
             schema, statuses = _WECHAT_FAIL, ("400", "401", "413", "500")
         else:
             schema, statuses = {"$ref": "#/components/schemas/Error"}, _ERRORS
-            if ep.roles is None:
-                statuses = tuple(s for s in statuses if s not in ("401", "403"))
+            if ep.roles is None:  # no token checked; a login refuses bad credentials (401)
+                public = ("403",) if ep.tag == "auth" else ("401", "403")
+                statuses = tuple(s for s in statuses if s not in public)
         for status in statuses:
             op["responses"][status] = {
                 "description": "error",
