@@ -30,6 +30,7 @@ from adapters.virtual_numbers import NumberStore, phone_vault
 log = logging.getLogger("orderhub.contact")
 
 RETRY_S = (2.0, 5.0, 15.0, 60.0, 300.0)  # Alibaba Cloud unreachable: try again after these
+RETRIED = ("Unavailable", "Throttling", "ServiceUnavailable", "isv.BUSINESS_LIMIT_CONTROL")
 
 
 class ContactBindings:
@@ -140,27 +141,39 @@ class ContactBindings:
             await self.store.set_state(oid, "no_phone")
             log.info("order %s: the provider has no phone bound; no masked number", oid)
             return
-        number = await self.store.take(oid, p["area_id"])
-        if number is None:
+        refused: list[str] = []  # numbers Alibaba Cloud would not bind for this pair
+        while len(refused) < 3:
+            number = await self.store.take(oid, p["area_id"], avoid=refused)
+            if number is None:
+                break
+            await self.store.set_state(oid, "binding", number=number)
+            try:
+                await self._bind_at_aliyun(oid, p, number)
+                self._done(oid)
+                return
+            except Exception as exc:  # the number goes back whatever went wrong
+                await self.store.give_back(oid)
+                await self.store.set_state(oid, "failed", number=None)
+                if not isinstance(exc, AliyunError):
+                    log.exception("order %s: binding a number failed", oid)
+                    return
+                log.warning("order %s: BindAxb failed: %s", oid, exc)
+                if exc.code != "isv.NO_AVAILABLE_NUMBER":  # about this X: try another
+                    if exc.code in RETRIED and self.failures.get(oid, 0) < len(RETRY_S):
+                        self._arm(oid, self._retry_in(oid), self._bind)
+                    return
+                refused.append(number)
+        if not refused:
             await self.store.set_state(oid, "no_number")
             await self.emitter.alert("no_number_available", orderId=oid, areaId=p["area_id"])
             await self.alerts.send("隐私号不足", p["order_no"])
-            return
-        await self.store.set_state(oid, "binding", number=number)
+
+    async def _bind_at_aliyun(self, oid: int, p: dict, number: str) -> None:
         a = self.vault.decrypt(p["contact_phone_enc"])
         b = self.vault.decrypt(p["provider_phone_enc"])
         expires = utcnow() + timedelta(seconds=self.settings.axb_life_s + self.settings.axb_grace_s)
-        try:
-            subs_id = await self.pls.bind_axb(a, b, number, expires, str(oid))
-        except AliyunError as exc:
-            await self.store.give_back(oid)
-            await self.store.set_state(oid, "failed", number=None)
-            log.warning("order %s: BindAxb failed: %s", oid, exc)
-            if exc.code in ("Unavailable", "Throttling") and self.failures.get(oid, 0) < 5:
-                self._arm(oid, self._retry_in(oid), self._bind)
-            return
+        subs_id = await self.pls.bind_axb(a, b, number, expires, str(oid))
         await self.store.set_state(oid, "bound", subs_id=subs_id, expires_at=expires)
-        self._done(oid)
 
     async def _release(self, oid: int, delay: float) -> None:
         row = await self.store.releasing(oid, utcnow() + timedelta(seconds=delay))

@@ -49,14 +49,18 @@ class NumberStore:
             args,
         )
 
-    async def take(self, order_id: int, area_id: int | None) -> str | None:
+    async def take(
+        self, order_id: int, area_id: int | None, avoid: list[str] | None = None
+    ) -> str | None:
         """A free number of the order's area (an order in no area: of the pool without an area)
         for the order; None when there is none. The UPDATE only takes a row whose order_id is
         still NULL."""
+        skip = [*(avoid or ()), ""]  # numbers Alibaba Cloud refused for this pair
         n, _ = await self.db.execute(
             "UPDATE virtual_numbers SET order_id = %s, taken_at = CURRENT_TIMESTAMP(3)"
-            " WHERE order_id IS NULL AND area_id <=> %s ORDER BY id LIMIT 1",
-            (order_id, area_id),
+            " WHERE order_id IS NULL AND area_id <=> %s AND number NOT IN %s"
+            " ORDER BY id LIMIT 1",
+            (order_id, area_id, skip),
         )
         if n != 1:
             return None

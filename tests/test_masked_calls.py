@@ -295,3 +295,24 @@ async def test_a_provider_without_a_phone_takes_no_number(world, sandbox):
     assert r.status_code == 409 and r.json()["error"]["code"] == "no_phone", r.text
     pool = (await (await world.admin()).ok("GET", "/api/admin/virtual-numbers"))["items"]
     assert {p["number"]: p["orderId"] for p in pool}[numbers[0]] is None  # still free
+
+
+async def test_a_number_alibaba_cloud_refuses_is_passed_over(world, hub, sandbox):
+    """A binding left at Alibaba Cloud (a host died before writing its SubsId) holds X for the
+    same customer: BindAxb refuses X for them, and the host binds the next number."""
+    _, numbers, _, _, sock, where = await _stage(world, sandbox, 2)
+    settings = Settings(state_dir=Path(hub.env["ORDERHUB_STATE_DIR"]), aliyun_pls_base=sandbox)
+    customer_phone = _mobile("137")
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    left = await PrivacyNumbers(settings).bind_axb(
+        customer_phone, _mobile("135"), numbers[0], expires, "left-over"
+    )
+    customer = await world.customer()
+    order = await world.order(customer, lat=where[0], lng=where[1], contactPhone=customer_phone)
+    await sock.wait_for("order.offer", orderId=order["id"])
+    assert (await sock.call("order.grab", {"orderId": order["id"]}))["ok"]
+    contact = await customer.api.ok("GET", f"/api/orders/{order['id']}/contact")
+    assert contact["virtualNumber"] == numbers[1]
+    pool = (await (await world.admin()).ok("GET", "/api/admin/virtual-numbers"))["items"]
+    assert {p["number"]: p["orderId"] for p in pool}[numbers[0]] is None  # given back
+    await PrivacyNumbers(settings).unbind(left, numbers[0])
