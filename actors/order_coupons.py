@@ -35,5 +35,6 @@ async def coupon_statements(env: Env, order: dict, move: PaymentMove) -> tuple:
     if move.action == "refunded" and move.becomes == "refunded":
         posted = await coupons.discount_posting(env.db, move.payment_id)
         reversal = coupon_moves.reversal_entries(posted, utcnow())
-        return (*reversal, coupon_moves.returned(move.payment_id))
+        back = (coupon_moves.returned(move.payment_id),) if coupon["t_return_on_refund"] else ()
+        return (*reversal, *back)
     return ()

@@ -71,15 +71,15 @@ def discount(coupon: dict, price: int, amount: int) -> int:
 
 
 def locked(coupon_id: int, user_id: int, payment_id: int, order_id: int, off: int) -> Statement:
-    """Usable → locked to an open payment. Only from usable, only while valid and its template
-    is active: of two prepays racing with one coupon, exactly one changes the row."""
+    """Usable → locked to an open payment, only from usable and only while valid: of two
+    prepays racing with one coupon, exactly one changes the row. The template's status was
+    judged just before (`refusal`); it is not joined here, so the lock touches this row alone
+    and cannot deadlock with a claim, which holds the template's row."""
     return (
-        "UPDATE user_coupons c JOIN coupon_templates t ON t.id = c.template_id"
-        " SET c.status = 'locked', c.payment_id = %s, c.order_id = %s, c.discount = %s,"
-        " c.locked_at = UTC_TIMESTAMP(3)"
-        " WHERE c.id = %s AND c.user_id = %s AND c.status = 'usable'"
-        " AND c.valid_from <= UTC_TIMESTAMP(3) AND c.valid_to > UTC_TIMESTAMP(3)"
-        " AND t.status = 'active'",
+        "UPDATE user_coupons SET status = 'locked', payment_id = %s, order_id = %s,"
+        " discount = %s, locked_at = UTC_TIMESTAMP(3)"
+        " WHERE id = %s AND user_id = %s AND status = 'usable'"
+        " AND valid_from <= UTC_TIMESTAMP(3) AND valid_to > UTC_TIMESTAMP(3)",
         (payment_id, order_id, off, coupon_id, user_id),
     )
 
@@ -102,12 +102,12 @@ def released(payment_id: int) -> Statement:
 
 
 def returned(payment_id: int) -> Statement:
-    """Used → usable on a full refund, when its template gives coupons back."""
+    """Used → usable on a full refund (the caller asks only when its template gives coupons
+    back)."""
     return (
-        "UPDATE user_coupons c JOIN coupon_templates t ON t.id = c.template_id"
-        " SET c.status = 'usable', c.payment_id = NULL, c.order_id = NULL, c.discount = NULL,"
-        " c.locked_at = NULL, c.used_at = NULL"
-        " WHERE c.payment_id = %s AND c.status = 'used' AND t.return_on_refund",
+        "UPDATE user_coupons SET status = 'usable', payment_id = NULL, order_id = NULL,"
+        " discount = NULL, locked_at = NULL, used_at = NULL"
+        " WHERE payment_id = %s AND status = 'used'",
         (payment_id,),
     )
 

@@ -239,9 +239,12 @@ async def claim(db: Database, template_id: int, user_id: int, source: str, now: 
         )
         if cur.rowcount != 1:
             raise Refused("out_of_stock", "all of these coupons are taken")
+        # Every earlier claim of this template committed before the lock above was granted, and
+        # the transaction's snapshot starts at this, its first plain read: the count is settled
+        # without locking the customer's coupons (a prepay or a refund may be moving one).
         await cur.execute(
             "SELECT COALESCE(MAX(nth), 0) AS n FROM user_coupons"
-            " WHERE template_id = %s AND user_id = %s FOR UPDATE",
+            " WHERE template_id = %s AND user_id = %s",
             (template_id, user_id),
         )
         nth = (await cur.fetchone())["n"] + 1
