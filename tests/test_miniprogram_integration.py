@@ -40,6 +40,17 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
     await world.area(LAT, LNG, depositAmount=DEPOSIT)
     provider_name = f"mp-p-{uuid.uuid4().hex[:8]}"
     await world.provider(provider_name)  # applied and approved; the flow logs in as them
+    customer_name = f"mp-c-{uuid.uuid4().hex[:8]}"
+    customer = await world.login(customer_name)  # the flow logs in as them too
+    admin = await world.admin()
+    template = {"name": "上门立减", "kind": "threshold", "amountOff": 1000, "threshold": 0}
+    template = await admin.ok(
+        "POST", "/api/admin/coupons", {**template, "validDays": 7, "stock": 5}, status=201
+    )
+    issued = await admin.ok(
+        "POST", f"/api/admin/coupons/{template['id']}/issue", {"userIds": [customer.user_id]}
+    )
+    assert issued["issued"], issued
     env = {
         **os.environ,
         "HUB_URL": hub.url,
@@ -47,7 +58,8 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
         "SERVICE_ID": str(services[0]["id"]),
         "LAT": str(LAT),
         "LNG": str(LNG),
-        "CUSTOMER_CODE": f"sandbox-mp-c-{uuid.uuid4().hex[:8]}",
+        "CUSTOMER_CODE": f"sandbox-{customer_name}",
+        "COUPON": "1",
         "PROVIDER_CODE": f"sandbox-{provider_name}",
         "DEPOSIT": str(DEPOSIT),
     }
@@ -73,4 +85,6 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
         assert label in labels, (label, labels)
     assert result["dials"] >= 3  # the dropped socket dialled again: refused, then back
     assert result["nearby"]
-    assert result["deposit"] == "¥20.00" and result["amount"] == "¥80.00"  # of ¥100.00
+    # of ¥100.00: ¥20.00 deposit, then the ¥80.00 balance less the ¥10.00 coupon
+    assert result["deposit"] == "¥20.00" and result["coupon"] == "-¥10.00"
+    assert result["amount"] == "¥70.00"

@@ -11,9 +11,11 @@ const config = require('./config');
 // while a payment is open answers the same one (200), so a retry never prepays twice.
 // `kind`: 'deposit' while the order is live in an area that asks one; left out, the hub picks
 // what is due (the balance after a deposit, else the full price).
-function prepay(orderId, kind) {
+// `couponId`: one of the customer's usable coupons (utils/coupons.js), locked to the payment.
+function prepay(orderId, kind, couponId) {
   const body = { orderId: Number(orderId) };
   if (kind) body.kind = kind;
+  if (couponId) body.couponId = Number(couponId);
   return api.post('/api/payments', body);
 }
 

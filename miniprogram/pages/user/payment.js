@@ -3,12 +3,14 @@
 // the balance after it — then prepay → wx.requestPayment →
 // wait for `paid` (the order's socket event, or GET /api/payments/{id} asked meanwhile; see
 // utils/pay.js). A cancelled or failed payment can be tried again: the hub answers the same
-// open payment, so a second tap never prepays twice.
+// open payment, so a second tap never prepays twice. The customer's coupons are listed against
+// what is due (utils/coupons.js), the best one chosen, and the chosen one sent at prepay.
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const live = require('../../utils/live');
 const pay = require('../../utils/pay');
 const areas = require('../../utils/areas');
+const coupons = require('../../utils/coupons');
 const st = require('../../utils/order_status');
 
 // state: loading → ready → paying → waiting → paid | ready (again, after a cancel or failure)
@@ -19,6 +21,10 @@ Page({
     amountText: '',
     dueLabel: '订单金额',
     canReview: false,
+    coupons: [],
+    couponId: 0,
+    discountText: '',
+    payText: '',
     message: '',
     error: '',
   },
@@ -30,6 +36,7 @@ Page({
       .ensureLogin('customer')
       .then(() => api.get('/api/orders/' + this.orderId))
       .then((order) => this.due(order).then((due) => this.show(order, due)))
+      .then(() => (this.data.state === 'ready' ? this.loadCoupons() : null))
       .catch((err) => {
         this.setData({ state: 'error', error: (err && err.message) || '加载失败' });
         api.showError(err);
@@ -57,16 +64,48 @@ Page({
   },
 
   show(order, due) {
+    this.due = due.amount;
     const ps = order.paymentStatus;
     const paid = ps === 'paid' || (this.kind === 'deposit' && ps === 'deposit_paid');
     this.setData({
       order: Object.assign({}, order, { statusLabel: st.statusLabel(order.status), paymentLabel: st.paymentLabel(ps) }),
       amountText: st.formatPrice(due.amount),
+      payText: st.formatPrice(due.amount),
       dueLabel: due.label,
       canReview: order.status === 'completed',
       state: paid ? 'paid' : 'ready',
       message: paid ? (this.kind === 'deposit' ? '定金已支付' : '订单已支付') : '',
     });
+  },
+
+  // Coupons against what is due now; the hub's figures replace the page's own estimate.
+  loadCoupons() {
+    return coupons.forOrder(this.orderId).then(
+      (c) => {
+        if (c.payable) this.due = c.amount;
+        this.setData({ coupons: c.items });
+        this.chooseCoupon(c.suggestedId);
+      },
+      () => this.chooseCoupon(0) // no coupons to offer: pay the price
+    );
+  },
+
+  chooseCoupon(id) {
+    const c = this.data.coupons.find((x) => x.id === id && x.usable);
+    const discount = c ? c.discount : 0;
+    this.setData({
+      couponId: c ? c.id : 0,
+      discountText: c ? c.discountText : '',
+      payText: st.formatPrice(Math.max(this.due - discount, 0)),
+    });
+  },
+
+  // a tap on a usable coupon chooses it; on the chosen one, uses none
+  onCouponTap(e) {
+    const id = Number(e.currentTarget.dataset.id);
+    const c = this.data.coupons.find((x) => x.id === id);
+    if (!c || !c.usable || this.data.state !== 'ready') return; // shown with why, not chosen
+    this.chooseCoupon(id === this.data.couponId ? 0 : id);
   },
 
   onPayTap() {
@@ -79,10 +118,10 @@ Page({
       this.socket.watchOrder(this.orderId, this.data.order.seq);
     }
     return pay
-      .prepay(this.orderId, this.kind)
+      .prepay(this.orderId, this.kind, this.data.couponId)
       .then((p) => {
         this.payment = p;
-        this.setData({ amountText: st.formatPrice(p.amount) });
+        this.setData({ payText: st.formatPrice(p.amount) });
         return pay.requestPayment(p.paymentParams).then((r) => ({ p, r }));
       })
       .then(({ p, r }) => {
@@ -114,6 +153,8 @@ Page({
         }
         this.setData({ state: 'ready' });
         api.showError(err);
+        if (err && /^coupon_|below_threshold/.test(err.code || '')) return this.loadCoupons();
+        return null;
       });
   },
 

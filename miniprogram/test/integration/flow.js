@@ -9,7 +9,7 @@
 //
 //   HUB_URL=http://127.0.0.1:8000 SANDBOX_URL=http://127.0.0.1:8100 SERVICE_ID=1 LAT=.. LNG=..
 //   CUSTOMER_CODE=sandbox-c1 PROVIDER_CODE=sandbox-p1 (an approved provider)
-//   DEPOSIT=2000 (the area's depositAmount, fen) node flow.js
+//   DEPOSIT=2000 (the area's depositAmount, fen) COUPON=1 (the customer holds a coupon) node flow.js
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -23,6 +23,7 @@ const env = process.env;
 const LAT = Number(env.LAT);
 const LNG = Number(env.LNG);
 const DEPOSIT = Number(env.DEPOSIT || 0);
+const COUPON = env.COUPON === '1';
 const T0 = Date.now();
 const log = (...a) => console.log('[' + ((Date.now() - T0) / 1000).toFixed(1) + 's]', ...a);
 
@@ -224,12 +225,17 @@ async function main() {
   await payment.onLoad({ id: String(orderId) });
   assert.strictEqual(payment.data.state, 'ready');
   assert.strictEqual(payment.data.dueLabel, DEPOSIT > 0 ? '尾款' : '订单金额');
-  const shown = payment.data.amountText;
+  if (COUPON) {
+    // the customer's coupon, listed against what is due and chosen as the best
+    assert.ok(payment.data.couponId > 0, 'a coupon is chosen: ' + JSON.stringify(payment.data.coupons));
+    result.coupon = payment.data.discountText;
+  }
+  const shown = payment.data.payText;
   const tPay = Date.now();
   await payment.onPayTap();
   assert.strictEqual(payment.data.state, 'paid', 'paid: ' + payment.data.message);
   result.paidMs = Date.now() - tPay;
-  result.amount = payment.data.amountText;
+  result.amount = payment.data.payText;
   assert.strictEqual(result.amount, shown, 'the page showed what the hub asked');
   const paidOrder = await api.get('/api/orders/' + orderId);
   assert.strictEqual(paidOrder.paymentStatus, 'paid');
