@@ -64,7 +64,7 @@ Page({
   },
 
   show(order, due) {
-    this.due = due.amount;
+    this.dueAmount = due.amount;
     const ps = order.paymentStatus;
     const paid = ps === 'paid' || (this.kind === 'deposit' && ps === 'deposit_paid');
     this.setData({
@@ -82,7 +82,7 @@ Page({
   loadCoupons() {
     return coupons.forOrder(this.orderId).then(
       (c) => {
-        if (c.payable) this.due = c.amount;
+        if (c.payable) this.dueAmount = c.amount;
         this.setData({ coupons: c.items });
         this.chooseCoupon(c.suggestedId);
       },
@@ -96,7 +96,7 @@ Page({
     this.setData({
       couponId: c ? c.id : 0,
       discountText: c ? c.discountText : '',
-      payText: st.formatPrice(Math.max(this.due - discount, 0)),
+      payText: st.formatPrice(Math.max(this.dueAmount - discount, 0)),
     });
   },
 
