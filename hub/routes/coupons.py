@@ -180,22 +180,18 @@ async def order_coupons(call: Call):
     for row in await coupons.usable(hub.db, call.me.user_id, now):
         why = coupon_moves.refusal(row, order, kind, price, now)
         off = 0 if why else coupon_moves.discount(row, price, amount)
-        refusal = {"code": why[0], "message": why[1]} if why else None
-        items.append(
-            {"coupon": coupons.coupon_json(row, now), "usable": not why, "discount": off}
-            | {"refusal": refusal}
-        )
+        item = {"coupon": coupons.coupon_json(row, now), "usable": not why, "discount": off}
+        item["refusal"] = {"code": why[0], "message": why[1]} if why else None
+        items.append(item)
+    # Usable first, the biggest discount first, and of equal ones the soonest to expire.
     items.sort(key=lambda i: (not i["usable"], -i["discount"], i["coupon"]["validTo"] or ""))
-    best = items[0] if items and items[0]["usable"] and items[0]["discount"] > 0 else None
-    suggested = (
-        {"couponId": best["coupon"]["id"], "discount": best["discount"]}
-        | {"amount": amount - best["discount"]}
-        if best
-        else None
-    )
-    return {"kind": kind, "amount": amount, "payable": payable, "suggested": suggested} | {
-        "items": items
-    }
+    suggested = None
+    if items and items[0]["usable"] and items[0]["discount"] > 0:
+        best = items[0]
+        suggested = {"couponId": best["coupon"]["id"], "discount": best["discount"]}
+        suggested["amount"] = amount - best["discount"]
+    answer = {"kind": kind, "amount": amount, "payable": payable, "suggested": suggested}
+    return answer | {"items": items}
 
 
 # --- at prepay (hub/routes/payments.py) ----------------------------------------------------------
