@@ -15,7 +15,9 @@ beforeEach(() => {
   }));
 });
 
-test('lists the providers near the customer, logging in first', async () => {
+test('lists the providers near a logged-in customer', async () => {
+  wx.setStorageSync('orderhub.token', 'tok-c');
+  wx.setStorageSync('orderhub.user', { id: 3, role: 'customer' });
   wx.getLocation = jest.fn((o) => o.success({ latitude: 20.03, longitude: 110.3 }));
   const page = loadPage('pages/index/index');
   await page.instance.onLoad();
@@ -28,7 +30,19 @@ test('lists the providers near the customer, logging in first', async () => {
   expect(texts(page, '.nearby-distance')).toEqual(['800米']);
 });
 
+test('nobody is logged in from the home page (a provider may be opening the app)', async () => {
+  wx.getLocation = jest.fn((o) => o.success({ latitude: 20.03, longitude: 110.3 }));
+  const page = loadPage('pages/index/index');
+  await page.instance.onLoad();
+  await flush(100);
+  expect(wx.getLocation).not.toHaveBeenCalled();
+  expect(wx.__requests.map((r) => r.path)).toEqual(['/api/services']);
+  expect(texts(page, '.nearby-name')).toEqual([]);
+});
+
 test('no location permission, or a provider logged in: no section, the catalog still shows', async () => {
+  wx.setStorageSync('orderhub.token', 'tok-c');
+  wx.setStorageSync('orderhub.user', { id: 3, role: 'customer' });
   wx.getLocation = jest.fn((o) => o.fail({ errMsg: 'getLocation:fail auth deny' }));
   const page = loadPage('pages/index/index');
   await page.instance.onLoad();

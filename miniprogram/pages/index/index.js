@@ -38,18 +38,18 @@ Page({
     return this.loadServices();
   },
 
-  // Only for a customer (or someone not logged in yet): a provider's token cannot ask.
+  // Only for a customer already logged in: the home page never logs anyone in, since the hub
+  // fixes a user's role at their first login and a provider may be opening the app.
   loadNearby() {
     const user = auth.currentUser();
-    if (user && user.role !== 'customer') return Promise.resolve();
+    if (!auth.isLoggedIn() || !user || user.role !== 'customer') return Promise.resolve();
     return new Promise((resolve) => {
       wx.getLocation({ type: 'wgs84', success: resolve, fail: () => resolve(null) });
     })
       .then((loc) => {
         if (!loc) return null;
-        return auth
-          .ensureLogin('customer')
-          .then(() => api.get('/api/providers/nearby', { lat: loc.latitude, lng: loc.longitude, limit: 5 }))
+        return api
+          .get('/api/providers/nearby', { lat: loc.latitude, lng: loc.longitude, limit: 5 })
           .then((res) =>
             this.setData({
               nearby: (res.items || []).map((p) => ({
