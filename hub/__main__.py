@@ -60,7 +60,7 @@ def serve(settings: Settings) -> None:
     # before anything imports prometheus_client (hub/metrics_env.py)
     metrics_env.prepare(settings.state_dir, MysqlDsn.parse(settings.mysql_url).database)
 
-    from hub import graceful
+    from hub import graceful, loop_stats
     from hub.actor_gateway import ActorGateway, start_ray
     from hub.app import create_app
 
@@ -83,7 +83,8 @@ def serve(settings: Settings) -> None:
             extra = workers.Workers(count - 1, ray.get_runtime_context().gcs_address)
             extra.start()
         asyncio.run(rebuild_redis(settings, actors))
-    app = create_app(settings, actors)
+    # GC pauses and loop lag timed; the heap frozen after start-up (hub/loop_stats.py)
+    app = loop_stats.Stalls(create_app(settings, actors))
     sio = graceful.socketio_server(app)
     if (allowed := workers.transports(count)) is not None:
         sio.eio.transports = allowed  # no long-polling across processes (hub/workers.py)

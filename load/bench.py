@@ -19,6 +19,7 @@ from pathlib import Path
 
 import orjson
 
+from load.hub_stalls import line as stalls_line
 from load.own_hub import OwnHub, healthy
 from load.processes import PY, free_port, spawn, stop, wait_http
 from load.run_args import config_from
@@ -100,6 +101,7 @@ def bench_main(args) -> int:
     table = compare(reports)
     print()
     print(render_table(table, cfg))
+    print(stalls_line((reports.get("hub") or {}).get("hub_stalls")))
     out = Path(cfg.report_dir) / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(
@@ -107,6 +109,7 @@ def bench_main(args) -> int:
             {
                 "config": cfg.to_dict(),
                 "comparison": table,
+                "hub_stalls": (reports.get("hub") or {}).get("hub_stalls"),
                 "reports": {k: r["files"] for k, r in reports.items()},
             },
             option=orjson.OPT_INDENT_2,

@@ -11,6 +11,7 @@ import threading
 import time
 from urllib.parse import urlparse
 
+from load import hub_stalls
 from load.checks import confirm_stale, merge_finals, run_checks
 from load.config import RunConfig
 from load.metrics import Aggregator, ProcTreeCPU, find_listener_pid, machine_cpu, own_cpu_seconds
@@ -155,6 +156,7 @@ async def _run(cfg: RunConfig, use_mysql: bool, stem: str | None, pay_note: str 
             hub_pid = find_listener_pid(u.port or 80)
     hub_cpu = ProcTreeCPU(hub_pid) if hub_pid else None
 
+    stalls_before = await hub_stalls.read(cfg.hub)  # the hub's GC pauses and loop lag
     t0 = time.time() + 1.0
     for w in workers:
         w.send({"type": "go", "t0": t0})
@@ -200,6 +202,7 @@ async def _run(cfg: RunConfig, use_mysql: bool, stem: str | None, pay_note: str 
             prog.show(line(now - t0, cfg.duration, agg.gauge_sum(), prev, {"err": agg.tot_err}))
         if now > deadline:
             raise RuntimeError("workers did not finish in time")
+    stalls = hub_stalls.between(stalls_before, await hub_stalls.read(cfg.hub))
     prog.note("load stopped; running the correctness checks ...")
     merged = merge_finals(list(finals.values()))
     mysql_url = cfg.mysql_url if use_mysql else None
@@ -247,6 +250,7 @@ async def _run(cfg: RunConfig, use_mysql: bool, stem: str | None, pay_note: str 
         "payments": pay_note or f"paid through the cashier at {cfg.sandbox}",
     }
     report = build(cfg, agg, merged, checks, meta)
+    report["hub_stalls"] = stalls  # over the load (not the checks): load/hub_stalls.py
     stem = stem or f"load-{cfg.scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
     jp, hp = write(report, cfg.report_dir, stem)
     report["files"] = {"json": str(jp), "html": str(hp)}

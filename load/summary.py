@@ -4,6 +4,7 @@ and what else stands out (skipped orders, errors, contention, ramp and storm tab
 from __future__ import annotations
 
 from load.checks import CHECKS
+from load.hub_stalls import line as stalls_line
 
 
 def print_summary(report: dict) -> None:
@@ -44,6 +45,8 @@ def print_summary(report: dict) -> None:
         for row in storm["orders"]:
             print("  storm order " + ", ".join(f"{k} {v}" for k, v in row.items()))
     print(f"  cpu: {report['cpu']}")
+    if "hub_stalls" in report:
+        print("  " + stalls_line(report["hub_stalls"]))
     print(f"  report: {report['files']['html']}  {report['files']['json']}")
 
 
