@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import logging
 
-import socketio
-
 from adapters import console_alerts, jsonio
+from adapters.pubsub import QueuedRedisManager
 
 log = logging.getLogger("orderhub.emit")
 
@@ -50,9 +49,8 @@ def with_kind(event: str, data: dict) -> dict:
 
 class Emitter:
     def __init__(self, redis_url: str, channel: str, redis, db=None):
-        self._mgr = socketio.AsyncRedisManager(
-            redis_url, channel=channel, write_only=True, json=jsonio
-        )
+        # one publishing task and connection, however many emits wait (adapters/pubsub.py)
+        self._mgr = QueuedRedisManager(redis_url, channel, write_only=True)
         self._channel = channel
         self._redis = redis
         self._db = db  # where alerts are kept (adapters/console_alerts.py); None: not kept
