@@ -56,6 +56,14 @@ async def _wipe(redis, keys) -> int:
     return gone
 
 
+def _card_fields(row: dict, online: bool) -> dict:
+    """The card fields MySQL decides, for comparing with a card in Redis."""
+    actor = ProviderActor(None, row, [], None)
+    actor.online = online
+    card = actor.card()
+    return {k: card[k] for k in FROM_MYSQL}
+
+
 async def _card(db, row: dict, old: dict | None, online: bool) -> dict:
     slots = [
         Slot(r["id"], epoch(r["scheduled_at"]), r["duration_min"] * 60.0, r["lat"], r["lng"])
@@ -99,9 +107,11 @@ async def providers(db, redis, keys, alive: Callable[[int], Awaitable[bool]]) ->
             pipe.hdel(keys.cards(), str(pid))
             dropped += 1
     for pid, row in rows.items():
-        new = await _card(db, row, cards.get(pid), pid in listed)
         old = cards.get(pid)
-        if old is None or any(old.get(k) != new[k] for k in FROM_MYSQL):
+        mysql_says = _card_fields(row, pid in listed)
+        if old is None or any(old.get(k) != v for k, v in mysql_says.items()):
+            # rewritten only then: its slots cost a query (thousands of cards at start)
+            new = await _card(db, row, old, pid in listed)
             pipe.hset(keys.cards(), str(pid), orjson.dumps(new))
             rewritten += 1
     await pipe.execute()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+import time
 
 from adapters import logs
 from adapters.settings import Settings
@@ -34,6 +35,7 @@ async def rebuild_redis(settings: Settings, actors) -> None:
     from adapters.mysql import Database
     from adapters.orders import OrderStore
 
+    started = time.monotonic()
     db = await Database.connect(settings.mysql_url, maxsize=4)
     redis = redis_adapter.connect(settings.redis_url, max_connections=8)
     try:
@@ -42,8 +44,8 @@ async def rebuild_redis(settings: Settings, actors) -> None:
         pending = await OrderStore(db).ids_in(("pending",))
         restored = await rebuild.open_offers(pending, actors.order_reoffer)
         print(
-            f"[orderhub] redis rebuilt from mysql: {restored} open offers of"
-            f" {len(pending)} pending orders",
+            f"[orderhub] redis rebuilt from mysql in {time.monotonic() - started:.2f} s:"
+            f" {restored} open offers of {len(pending)} pending orders",
             flush=True,
         )
     finally:
