@@ -9,6 +9,25 @@ const HUBS = {
   release: 'https://hub.example.com',
 };
 
+// Subscribe-message templates (CONTRACT §13): the hub speaks template KEYS, WeChat template IDS,
+// which belong to one mini program's account. 'develop' uses the local WeChat sandbox's ids
+// (the hub's defaults, adapters/settings.py SANDBOX_TEMPLATES); set trial/release to the ids
+// of the real account (mp.weixin.qq.com → 订阅消息), the same the hub has in WECHAT_TEMPLATE_*.
+const SANDBOX_TEMPLATES = {
+  order_accepted: 'OhAccept-MJrNwlsnyWB37ukDsl0XCmOCYwGri2XurU',
+  order_departed: 'OhDepart-kiLNvpiPFFBBcF9vdh4O9BFQ6xOZLNRq4S',
+  order_arrived: 'OhArrive-qjZ9SnbGTrv4xhsEkTUps8GPyF7e23jV2P',
+  order_completed: 'OhDone-FFVontxsoSNWGIVqJwjIHIGQ4RItDAjmNO3Y',
+  payment_due: 'OhPayDue-uPc3lzyYBJOPqyiQoLe48OcjgcVnzSmsJT',
+  job_reminder: 'OhJobTmr-Gd55i0i28JuUniMiRGAsJooV2E2LyjTtiT',
+  withdrawal_result: 'OhWithdr-BWYijwvBB6EDKIUWCUqJQhfskzKQcCCOsx',
+};
+const TEMPLATES = {
+  develop: SANDBOX_TEMPLATES,
+  trial: {},
+  release: {},
+};
+
 const KEYS = {
   token: 'orderhub.token',
   user: 'orderhub.user',
@@ -46,8 +65,15 @@ function socketUrl() {
   return baseUrl().replace(/^http/, 'ws') + '/socket.io/?EIO=4&transport=websocket';
 }
 
+// key → template id for this build (a key without an id is never asked for)
+function templates() {
+  return TEMPLATES[envVersion()] || {};
+}
+
 module.exports = {
   HUBS,
+  TEMPLATES,
+  templates,
   KEYS,
   baseUrl,
   socketUrl,

@@ -46,6 +46,8 @@ function installWx() {
     stopPullDownRefresh: jest.fn(),
     setNavigationBarTitle: jest.fn(),
     makePhoneCall: jest.fn(),
+    // the subscribe dialog closed without an answer; a test that wants one answers it
+    requestSubscribeMessage: jest.fn((opts) => opts.success && opts.success({ errMsg: 'requestSubscribeMessage:ok' })),
     connectSocket: jest.fn(() => new FakeSocketTask()),
   };
   global.wx = wx;
