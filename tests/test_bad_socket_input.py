@@ -44,9 +44,11 @@ IGNORE_DATA = {"heartbeat", "hall.snapshot", "provider.offline"}
 # Leaving a room one is not in is harmless: ok or a proper refusal.
 EITHER = {"order.unwatch"}
 NOT_OBJECTS = ["a string", ["a", "list"], 42, True]  # refused at the edge: invalid_input
+NON_FINITE = [{"orderId": math.nan}, {"lat": 20.0, "lng": math.inf}, {"x": [-math.inf]}]  # too
 SOCKET_GARBAGE = [
     None,  # no payload at all: the handler reads `{}`
     *NOT_OBJECTS,
+    *NON_FINITE,
     GARBAGE,
     {"lat": "north", "lng": None},
     {"lat": 91, "lng": 181},
@@ -70,7 +72,7 @@ async def test_socket_events_with_garbage(sweep):
         for event, role in EVENTS.items():
             for data in SOCKET_GARBAGE:
                 ack = await socks[role].sio.call(event, data, timeout=15)
-                if data in NOT_OBJECTS:
+                if any(data is bad for bad in (*NOT_OBJECTS, *NON_FINITE)):
                     if (ack.get("error") or {}).get("code") != "invalid_input":
                         problems.append(f"{event} {data!r} → not invalid_input: {ack}")
                     continue

@@ -14,6 +14,7 @@ lead to review (it should be emptied)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from datetime import timedelta
@@ -26,8 +27,9 @@ from conftest import MYSQL_URL, World
 from adapters import ledger
 from adapters.clock import utcnow
 from adapters.mysql import Database
+from hub.accounts import ensure_staff
 
-ROLES = ("customer", "provider", "admin")  # the accounts the fixture makes
+ROLES = ("customer", "provider", "dispatcher", "admin")  # the accounts the fixture makes
 STAFF = {"admin", "dispatcher"}
 # The segment before `{id}` → the kind of object the fixture makes for another user.
 OBJECTS = {
@@ -79,6 +81,7 @@ async def matrix(hub):
     owner, provider = await world.customer(), await world.provider()
     other_customer, other_provider = await world.customer(), await world.provider()
     admin = await world.admin()
+    dispatcher = await _dispatcher(hub.url)
     psock = await world.socket(provider)
     assert (await psock.call("provider.online", {"lat": 20.03, "lng": 110.3}))["ok"]
     order = await world.order(owner)
@@ -109,10 +112,21 @@ async def matrix(hub):
         tokens = {
             "customer": other_customer.token,
             "provider": other_provider.token,
+            "dispatcher": dispatcher,
             "admin": admin.token,
         }
         yield http, doc, tokens, objects
     await world.close()
+
+
+async def _dispatcher(base: str) -> str:
+    """A dispatcher's token: the account made as `python -m hub migrate` makes the admin."""
+    name, password = f"bola-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    await asyncio.to_thread(ensure_staff, MYSQL_URL, name, password, "dispatcher")
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        r = await http.post("/api/auth/login", json={"username": name, "password": password})
+        assert r.status_code == 200, r.text
+        return r.json()["token"]
 
 
 async def _withdrawal(provider) -> dict:
