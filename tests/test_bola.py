@@ -84,6 +84,7 @@ async def matrix(hub):
     dispatcher = await _dispatcher(hub.url)
     psock = await world.socket(provider)
     assert (await psock.call("provider.online", {"lat": 20.03, "lng": 110.3}))["ok"]
+    await world.order(other_customer)  # the asker's own list is not empty
     order = await world.order(owner)
     await psock.wait_for("order.offer", orderId=order["id"])
     assert (await psock.call("order.grab", {"orderId": order["id"]}))["ok"]
@@ -217,3 +218,22 @@ async def test_someone_elses_object_is_404(matrix):
                 problems.append(f"{method} {path} as {role} → {r.status_code} {r.text[:160]}")
     assert asked >= 20, asked
     assert not problems, f"{len(problems)} of {asked}:\n" + "\n".join(problems)
+
+
+# Lists of one's own objects: (route, role asking, kind of the items' `id`, whether the asker
+# has one of its own there). The other user's page must not hold the owner's object.
+LISTS = [
+    ("/api/orders", "customer", "order", True),
+    ("/api/orders", "provider", "order", False),
+    ("/api/me/withdrawals", "provider", "withdrawal", False),
+]
+
+
+async def test_lists_hold_only_ones_own_objects(matrix):
+    http, _doc, tokens, objects = matrix
+    for path, role, kind, has_own in LISTS:
+        r = await http.get(path, headers={"Authorization": f"Bearer {tokens[role]}"})
+        assert r.status_code == 200, f"{path} as {role} → {r.status_code} {r.text[:200]}"
+        ids = [item["id"] for item in r.json()["items"]]
+        assert objects[kind] not in ids, f"{path} as {role} lists another user's {kind}"
+        assert bool(ids) == has_own, f"{path} as {role}: {ids}"
