@@ -112,9 +112,9 @@ def customer_tokens(hub, count: int) -> list[str]:
 async def test_a_rush_of_1000_claims_gives_exactly_the_stock(hub, world):
     made = await template(world, stock=100, perUser=1)
     tokens = customer_tokens(hub, 300)
-    # No keep-alive: on a loaded machine a request can wait in the pool past the hub's
-    # keep-alive timeout and meet a connection the hub just closed (a ReadError).
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=0)
+    # Idle connections are let go after 2 s, before the hub's keep-alive timeout (5 s) closes
+    # them under a request (a ReadError on a loaded machine).
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)
     http = httpx.AsyncClient(base_url=hub.url, timeout=120, limits=limits)
 
     async def claim(token: str):
