@@ -52,14 +52,26 @@ class EdgePacket(packet.Packet):
 
 
 def _finite(value, depth: int = 0) -> bool:
-    if isinstance(value, float):
+    """No NaN or ±Infinity anywhere (orjson refuses them in JSON text; this guards whatever
+    else decodes), and no nesting deeper than 64 (none of our payloads nests past 3)."""
+    kind = type(value)
+    if kind is float:
         return math.isfinite(value)
-    if depth > 64:  # orjson refuses deeper nesting anyway
+    if kind is dict:
+        values = value.values()
+    elif kind is list:
+        values = value
+    else:
+        return True
+    if depth > 64:
         return False
-    if isinstance(value, dict):
-        return all(_finite(v, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return all(_finite(v, depth + 1) for v in value)
+    for item in values:
+        kind = type(item)
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+        elif (kind is dict or kind is list) and not _finite(item, depth + 1):
+            return False
     return True
 
 
@@ -67,12 +79,16 @@ def refusal(data) -> dict | None:
     """The error an event packet's data earns at the edge, or None to let it through. `data`
     is `[name, payload?, ...]`; names are checked by the server (it knows its handlers)."""
     if data is UNREADABLE:
-        return {"code": "invalid_input", "message": "the payload is not readable JSON"}
+        return {
+            "code": "invalid_input",
+            "message": "the payload is not JSON (NaN and Infinity are not JSON numbers)",
+        }
     args = data[1:]
     if args and not isinstance(args[0], dict):
         return {"code": "invalid_input", "message": "send the payload as a JSON object"}
     if not _finite(args):
-        return {"code": "invalid_input", "message": "numbers must be finite (no NaN/Infinity)"}
+        why = "numbers must be finite (no NaN/Infinity), nesting at most 64 deep"
+        return {"code": "invalid_input", "message": why}
     return None
 
 
@@ -81,9 +97,16 @@ class EdgeServer(socketio.AsyncServer):
 
     def __init__(self, **kwargs):
         super().__init__(serializer=EdgePacket, max_http_buffer_size=MAX_FRAME, **kwargs)
+        self._events: tuple[int, frozenset[str]] = (-1, frozenset())
 
-    def client_events(self) -> set[str]:
-        return {e for e in self.handlers.get("/", {}) if e not in self.reserved_events}
+    def client_events(self) -> frozenset[str]:
+        """The names registered with `on`, less the reserved ones (read once per change: this
+        runs for every event, location updates included)."""
+        handlers = self.handlers.get("/", {})
+        if self._events[0] != len(handlers):
+            names = frozenset(e for e in handlers if e not in self.reserved_events)
+            self._events = (len(handlers), names)
+        return self._events[1]
 
     async def _handle_event(self, eio_sid, namespace, id, data):
         name = data[0] if isinstance(data, list) and data else None
