@@ -156,10 +156,14 @@ test('navigation opens the map at the service point in GCJ-02; calling uses the 
   expect(args.latitude).toBeGreaterThan(39.996); // shifted north-east into GCJ-02
   expect(args.longitude).toBeGreaterThan(116.48);
   await tap('call');
-  expect(wx.makePhoneCall).toHaveBeenCalledWith({ phoneNumber: '17000001234' });
+  expect(wx.makePhoneCall).toHaveBeenCalledWith(expect.objectContaining({ phoneNumber: '17000001234' }));
   wx.__route('GET', /^\/api\/orders\/7\/contact$/, () => ({ statusCode: 409, data: { error: { code: 'no_number_available', message: 'pool empty' } } }));
   await tap('call');
-  expect(wx.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '暂时无法拨打，请稍后再试' }));
+  expect(wx.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '暂无可用的隐私号码，请先发消息联系' }));
+  wx.__route('GET', /^\/api\/orders\/7\/contact$/, () => ({ statusCode: 409, data: { error: { code: 'no_phone', message: 'no phone' } } }));
+  await tap('call');
+  expect(wx.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '请先绑定手机号后再拨打' }));
+  expect(wx.makePhoneCall).toHaveBeenCalledTimes(1);
 });
 
 test('an order no longer in the provider hands (404) stops the reporting', async () => {

@@ -79,11 +79,16 @@ test('a filled form posts the contract body with an Idempotency-Key and opens th
   await flush(100);
   expect(posts()).toHaveLength(1);
   const req = posts()[0];
+  // the picker's point is GCJ-02: the hub gets the WGS-84 point whose GCJ-02 image it is
+  const { wgs84ToGcj02, distanceM } = require('../utils/coords');
+  const chosen = { lat: 39.996, lng: 116.48 };
+  expect(distanceM(wgs84ToGcj02(req.data.lat, req.data.lng), chosen)).toBeLessThan(1);
+  expect(distanceM(req.data, chosen)).toBeGreaterThan(400); // Beijing's offset, ≈ 580 m
   expect(req.data).toEqual({
     serviceId: 1,
     address: '北京市朝阳区望京街10号 望京SOHO',
-    lat: 39.996,
-    lng: 116.48,
+    lat: req.data.lat,
+    lng: req.data.lng,
     description: '客厅插座冒烟',
     contactName: '张三',
     contactPhone: '13800001234',
@@ -138,4 +143,41 @@ test('logs in with wx.login first when no token is stored', async () => {
   await flush();
   expect(wx.__requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual(['/api/auth/wechat-login', '/api/orders']);
   expect(posts()[0].header.Authorization).toBe('Bearer new-tok');
+});
+
+test('the submit tap asks for the first three messages of the order, reports the answer, then posts', async () => {
+  wx.__route('POST', /^\/api\/orders$/, () => ({ statusCode: 201, data: { id: 44, status: 'pending', seq: 1 } }));
+  wx.__route('POST', /^\/api\/me\/subscriptions$/, () => ({ statusCode: 200, data: { balances: {} } }));
+  const ids = require('../utils/config').templates();
+  let answer;
+  wx.requestSubscribeMessage.mockImplementation((o) => {
+    answer = o;
+  });
+  const page = await openForm({ serviceId: '1' });
+  await fill(page);
+  const done = page.instance.onSubmit();
+  // the dialog opens within the tap handler, before any await; the order waits for its answer
+  expect(wx.requestSubscribeMessage).toHaveBeenCalledTimes(1);
+  expect(answer.tmplIds).toEqual([ids.order_accepted, ids.order_departed, ids.order_arrived]);
+  await flush();
+  expect(posts()).toHaveLength(0);
+  answer.success({ errMsg: 'requestSubscribeMessage:ok', [ids.order_accepted]: 'accept', [ids.order_departed]: 'accept', [ids.order_arrived]: 'reject' });
+  await done;
+  await flush();
+  const reported = wx.__requests.filter((r) => r.path === '/api/me/subscriptions');
+  expect(reported.map((r) => r.data)).toEqual([{ accepted: ['order_accepted', 'order_departed'], rejected: ['order_arrived'] }]);
+  expect(posts()).toHaveLength(1);
+  expect(wx.redirectTo).toHaveBeenCalledWith({ url: '/pages/user/order-detail?id=44' });
+});
+
+test('a refused or failing subscribe dialog never stops the order', async () => {
+  wx.__route('POST', /^\/api\/orders$/, () => ({ statusCode: 201, data: { id: 45, status: 'pending', seq: 1 } }));
+  wx.requestSubscribeMessage.mockImplementation((o) => o.fail({ errMsg: 'requestSubscribeMessage:fail can only be invoked by user TAP gesture', errCode: 10005 }));
+  const page = await openForm({ serviceId: '1' });
+  await fill(page);
+  await page.instance.onSubmit();
+  await flush(100);
+  expect(posts()).toHaveLength(1);
+  expect(wx.__requests.filter((r) => r.path === '/api/me/subscriptions')).toHaveLength(0);
+  expect(wx.redirectTo).toHaveBeenCalledWith({ url: '/pages/user/order-detail?id=45' });
 });

@@ -136,9 +136,19 @@ test("shows the provider's live location on the map once the order is accepted",
   push(task(), 'provider.location', { orderId: 7, providerId: 11, lat: 39.99, lng: 116.47, at: new Date().toISOString() });
   push(task(), 'provider.location', { orderId: 8, providerId: 12, lat: 1, lng: 1, at: new Date().toISOString() }); // another order
   await flush();
+  // the hub's fix is WGS-84; WeChat's map takes GCJ-02: the marker is the fix converted
+  const { gcj02ToWgs84, distanceM } = require('../utils/coords');
   const provider = page.data.markers.find((m) => m.id === 2);
-  expect(provider).toMatchObject({ latitude: 39.99, longitude: 116.47, title: '师傅' });
-  expect(page.data.center).toEqual({ lat: 39.99, lng: 116.47 });
+  expect(provider).toMatchObject({ title: '师傅' });
+  const back = gcj02ToWgs84(provider.latitude, provider.longitude);
+  expect(distanceM(back, { lat: 39.99, lng: 116.47 })).toBeLessThan(1);
+  expect(distanceM({ lat: provider.latitude, lng: provider.longitude }, { lat: 39.99, lng: 116.47 })).toBeGreaterThan(400);
+  expect(page.data.fix).toMatchObject({ lat: 39.99, lng: 116.47 });
+  expect(page.data.center).toEqual({ lat: provider.latitude, lng: provider.longitude });
+  // the service point too
+  const home = page.data.markers.find((m) => m.id === 1);
+  expect(distanceM(gcj02ToWgs84(home.latitude, home.longitude), { lat: 39.996, lng: 116.48 })).toBeLessThan(1);
+  expect(home.latitude).not.toBe(39.996);
   expect(page.querySelector('.map')).toBeDefined();
   expect(texts(page, '.fix')).toEqual(['师傅位置更新于刚刚']);
 });

@@ -45,7 +45,10 @@ async function filled() {
 test('direct: the nearby providers with ratings and distance; the chosen one goes in the order', async () => {
   const page = await filled();
   const q = wx.__requests.find((r) => r.path === '/api/providers/nearby').query;
-  expect(q).toEqual({ lat: '39.996', lng: '116.48', serviceId: '1', limit: '10' });
+  // asked at the picker's point in WGS-84 (the hub's), not at its GCJ-02 numbers
+  const { hubPoint } = require('../utils/order_form');
+  const p = hubPoint(39.996, 116.48);
+  expect(q).toEqual({ lat: String(p.lat), lng: String(p.lng), serviceId: '1', limit: '10' });
   expect(texts(page, '.provider-name')).toEqual(['李师傅', '赵师傅']);
   expect(texts(page, '.provider-stats')[0]).toBe('★4.9 · 120条评价 · 完成356单');
   expect(texts(page, '.provider-distance')).toEqual(['800米', '2.3公里']);

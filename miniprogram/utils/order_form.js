@@ -1,10 +1,19 @@
 // The order form's validation (pages/user/order): turns the form into the body of
 // POST /api/orders (CONTRACT §5) or says which field is wrong, in Chinese.
+// The form's point is wx.chooseLocation's, GCJ-02 (what WeChat's maps speak, and what the
+// picker is reopened at); the hub takes WGS-84, so the body carries it converted (hubPoint).
+const { gcj02ToWgs84 } = require('./coords');
 const URGENCIES = ['normal', 'urgent'];
 // 'direct': a provider the customer chose from the nearby list (GET /api/providers/nearby).
 const DISPATCH_MODES = ['grab', 'auto', 'direct'];
 const MAX_IMAGES = 9;
 const PHONE_RE = /^1[3-9]\d{9}$/;
+
+// A GCJ-02 point from WeChat → the WGS-84 point the hub takes (7 decimals: about a centimetre).
+function hubPoint(lat, lng) {
+  const p = gcj02ToWgs84(Number(lat), Number(lng));
+  return { lat: Math.round(p.lat * 1e7) / 1e7, lng: Math.round(p.lng * 1e7) / 1e7 };
+}
 
 function trim(v) {
   return typeof v === 'string' ? v.trim() : '';
@@ -47,11 +56,12 @@ function validateOrder(form) {
 
   const fields = Object.keys(errors);
   if (fields.length) return { ok: false, errors, first: errors[fields[0]] };
-  const body = { serviceId, address, lat, lng, description, contactName, contactPhone, urgency, dispatchMode };
+  const point = hubPoint(lat, lng);
+  const body = { serviceId, address, lat: point.lat, lng: point.lng, description, contactName, contactPhone, urgency, dispatchMode };
   if (later) body.scheduledAt = at.toISOString();
   if (images.length) body.images = images.slice();
   if (dispatchMode === 'direct') body.providerId = providerId;
   return { ok: true, errors: {}, body };
 }
 
-module.exports = { validateOrder, URGENCIES, DISPATCH_MODES, MAX_IMAGES };
+module.exports = { validateOrder, hubPoint, URGENCIES, DISPATCH_MODES, MAX_IMAGES };

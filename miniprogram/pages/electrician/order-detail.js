@@ -6,6 +6,7 @@
 // While the provider is on the order (accepted..in_progress) utils/duty.js reports the
 // location closely (location.update), whether or not this page stays open.
 const api = require('../../utils/api');
+const contact = require('../../utils/contact');
 const auth = require('../../utils/auth');
 const live = require('../../utils/live');
 const duty = require('../../utils/duty');
@@ -205,14 +206,8 @@ Page({
     return Promise.resolve();
   },
 
-  // the order's masked number (CONTRACT §13), never the customer's own
+  // the order's masked number (CONTRACT §13), never the customer's own (utils/contact.js)
   callCustomer() {
-    return api.get('/api/orders/' + this.orderId + '/contact').then(
-      (res) => wx.makePhoneCall({ phoneNumber: res.virtualNumber }),
-      (err) => {
-        if (err && err.code === 'no_number_available') wx.showToast({ title: '暂时无法拨打，请稍后再试', icon: 'none' });
-        else api.showError(err);
-      }
-    );
+    return contact.call(this.orderId, 'provider');
   },
 });

@@ -4,12 +4,20 @@
 // provider.location on a map with the fix's age, and the customer's actions (cancel with a
 // reason, confirm a quote, pay → user/payment, review → user/evaluate); the chat with the
 // provider (common/messages, with a count of their messages that came while this page was
-// open) and after-sales (common/customer-service).
+// open) and after-sales (common/customer-service); 拨打电话 through the order's masked number
+// (utils/contact.js). The map speaks GCJ-02 (WeChat's): the hub's WGS-84 points, the service
+// point and the provider's fixes, are converted before they are shown.
+// Subscribe messages (utils/subscribe.js): while a provider is on the order a card offers the
+// end-of-service and payment reminders (one tap, asked once per order); 去支付 asks for the
+// payment reminder when that card was not answered.
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const live = require('../../utils/live');
 const areas = require('../../utils/areas');
 const st = require('../../utils/order_status');
+const contact = require('../../utils/contact');
+const subscribe = require('../../utils/subscribe');
+const { wgs84ToGcj02 } = require('../../utils/coords');
 const { formatTime, ageText } = require('../../utils/format');
 
 const CANCEL_REASONS = ['不需要了', '师傅迟迟未到', '信息填写错误', '已找到其他师傅', '其他原因'];
@@ -17,6 +25,23 @@ const ORDER_MARKER = 1;
 const PROVIDER_MARKER = 2;
 // a provider is on the order: the chat is open (and stays readable once it is completed)
 const CHAT_STATUSES = ['accepted', 'departed', 'arrived', 'in_progress', 'completed'];
+// the order has a virtual number (CONTRACT §13: 409 not_live otherwise)
+const CALL_STATUSES = ['accepted', 'departed', 'arrived', 'in_progress'];
+const ASKED_KEY = 'orderhub.subscribeAsked.';
+
+// a hub point (WGS-84) as the map component takes it (GCJ-02)
+function mapPoint(lat, lng) {
+  const p = wgs84ToGcj02(lat, lng);
+  return { lat: p.lat, lng: p.lng };
+}
+
+function askedFor(orderId) {
+  try {
+    return !!wx.getStorageSync(ASKED_KEY + orderId);
+  } catch (e) {
+    return false;
+  }
+}
 
 function decorate(order) {
   const price = order.price || {};
@@ -48,6 +73,8 @@ Page({
     fix: null,
     fixAge: '',
     canChat: false,
+    canCall: false,
+    offerReminders: false,
     unread: 0,
   },
 
@@ -92,10 +119,12 @@ Page({
       order: decorate(order),
       actions: st.actionButtons(order, { deposit: this.deposit || 0 }),
       canChat: !!order.providerId && CHAT_STATUSES.indexOf(order.status) >= 0,
+      canCall: !!order.providerId && CALL_STATUSES.indexOf(order.status) >= 0,
+      offerReminders: !!order.providerId && CALL_STATUSES.indexOf(order.status) >= 0 && !askedFor(this.orderId),
     };
     if (typeof order.lat === 'number' && typeof order.lng === 'number') {
       data.hasMap = true;
-      if (!this.data.fix) data.center = { lat: order.lat, lng: order.lng };
+      if (!this.data.fix) data.center = mapPoint(order.lat, order.lng);
     }
     this.setData(data);
     this.setData({ markers: this.buildMarkers() });
@@ -105,14 +134,16 @@ Page({
     const o = this.data.order;
     const markers = [];
     if (o && typeof o.lat === 'number') {
-      markers.push({ id: ORDER_MARKER, latitude: o.lat, longitude: o.lng, title: '服务地址', width: 28, height: 28 });
+      const p = mapPoint(o.lat, o.lng);
+      markers.push({ id: ORDER_MARKER, latitude: p.lat, longitude: p.lng, title: '服务地址', width: 28, height: 28 });
     }
     const fix = this.data.fix;
     if (fix && o && st.isTracked(o.status)) {
+      const p = mapPoint(fix.lat, fix.lng);
       markers.push({
         id: PROVIDER_MARKER,
-        latitude: fix.lat,
-        longitude: fix.lng,
+        latitude: p.lat,
+        longitude: p.lng,
         title: '师傅',
         width: 32,
         height: 32,
@@ -175,8 +206,8 @@ Page({
     if (!ev || String(ev.orderId) !== String(this.orderId)) return;
     const o = this.data.order;
     if (!o || !st.isTracked(o.status)) return;
-    const fix = { lat: ev.lat, lng: ev.lng, at: ev.at };
-    this.setData({ fix, fixAge: ageText(ev.at), center: { lat: ev.lat, lng: ev.lng } });
+    const fix = { lat: ev.lat, lng: ev.lng, at: ev.at }; // as the hub sent it: WGS-84
+    this.setData({ fix, fixAge: ageText(ev.at), center: mapPoint(ev.lat, ev.lng) });
     this.setData({ markers: this.buildMarkers() });
   },
 
@@ -185,10 +216,36 @@ Page({
     const action = e.currentTarget.dataset.action;
     if (action === 'cancel') return this.onCancelTap();
     if (action === 'confirm-quote') return this.onConfirmQuote();
-    if (action === 'pay') wx.navigateTo({ url: '/pages/user/payment?id=' + this.orderId });
+    if (action === 'pay') return this.onPayTap();
     if (action === 'pay-deposit') wx.navigateTo({ url: '/pages/user/payment?id=' + this.orderId + '&kind=deposit' });
     if (action === 'review') wx.navigateTo({ url: '/pages/user/evaluate?id=' + this.orderId });
     return Promise.resolve();
+  },
+
+  // 去支付: the payment reminders (asked here, within the tap, unless the card was answered),
+  // then the payment page whatever the answer
+  onPayTap() {
+    const go = () => wx.navigateTo({ url: '/pages/user/payment?id=' + this.orderId });
+    if (askedFor(this.orderId)) {
+      go();
+      return Promise.resolve();
+    }
+    return subscribe.ask('paymentDue').then(go);
+  },
+
+  // the card: the end of the service and the bill, asked once per order
+  onRemindersTap() {
+    const asking = subscribe.ask('finishing');
+    wx.setStorageSync(ASKED_KEY + this.orderId, 1);
+    this.setData({ offerReminders: false });
+    return asking.then((res) => {
+      if (res.accepted.length) wx.showToast({ title: '已开启提醒', icon: 'success' });
+      return res;
+    });
+  },
+
+  onCallTap() {
+    return contact.call(this.orderId, 'customer');
   },
 
   onPhotoTap(e) {

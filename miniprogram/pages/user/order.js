@@ -4,11 +4,15 @@
 // validated here (utils/order_form.js), then POST /api/orders with an
 // Idempotency-Key that stays the same until the order is made, so a retried or double-tapped
 // submit creates one order (CONTRACT §5). On success: the order's detail page.
+// The point is posted in WGS-84 (the picker's is GCJ-02: utils/order_form.js hubPoint). The
+// submit tap first asks WeChat's subscribe dialog for the order's first steps (accepted,
+// departed, arrived: utils/subscribe.js), then posts whatever the answer.
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const upload = require('../../utils/upload');
 const { schedule } = require('../../utils/time_slots');
-const { validateOrder, MAX_IMAGES } = require('../../utils/order_form');
+const subscribe = require('../../utils/subscribe');
+const { validateOrder, hubPoint, MAX_IMAGES } = require('../../utils/order_form');
 const { formatPrice, categoryLabel } = require('../../utils/order_status');
 
 Page({
@@ -151,7 +155,10 @@ Page({
     this.setData({ nearbyState: 'loading' });
     return auth
       .ensureLogin('customer')
-      .then(() => api.get('/api/providers/nearby', { lat: f.lat, lng: f.lng, serviceId: f.serviceId, limit: 10 }))
+      .then(() => {
+        const p = hubPoint(f.lat, f.lng); // the picker's GCJ-02 point, as the hub's WGS-84
+        return api.get('/api/providers/nearby', { lat: p.lat, lng: p.lng, serviceId: f.serviceId, limit: 10 });
+      })
       .then(
         (res) => {
           const nearby = (res.items || []).map((p) => ({
@@ -245,9 +252,14 @@ Page({
     }
     if (!this.idempotencyKey) this.idempotencyKey = api.newIdempotencyKey();
     this.setData({ submitting: true, errors: {} });
-    wx.showLoading({ title: '提交中', mask: true });
-    return auth
-      .ensureLogin('customer')
+    // within the tap (WeChat opens the dialog only there); once per form, not on a retry
+    const asked = this.subscribeAsked ? Promise.resolve() : subscribe.ask('ordered');
+    this.subscribeAsked = true;
+    return asked
+      .then(() => {
+        wx.showLoading({ title: '提交中', mask: true });
+        return auth.ensureLogin('customer');
+      })
       .then(() => api.post('/api/orders', v.body, { idempotencyKey: this.idempotencyKey }))
       .then(
         (order) => {

@@ -18,6 +18,7 @@ const { fork } = require('child_process');
 const zlib = require('zlib');
 const { createWx } = require('./wx_node');
 const { loadPage, tap } = require('./page_host');
+const { wgs84ToGcj02, distanceM } = require('../../utils/coords');
 
 const env = process.env;
 const LAT = Number(env.LAT);
@@ -56,9 +57,11 @@ function tinyPng() {
 const photo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orderhub-mp-')), 'repair.png');
 fs.writeFileSync(photo, tinyPng());
 
+// wx.chooseLocation answers in GCJ-02, as WeChat's map does: the point whose WGS-84 is LAT/LNG
+const PICKED = wgs84ToGcj02(LAT, LNG);
 global.wx = createWx({
   sandboxUrl: env.SANDBOX_URL,
-  location: { name: '测试小区 3 栋', address: '海口市美兰区', latitude: LAT, longitude: LNG },
+  location: { name: '测试小区 3 栋', address: '海口市美兰区', latitude: PICKED.lat, longitude: PICKED.lng },
   photos: [photo],
 });
 const config = require('../../utils/config');
@@ -145,11 +148,18 @@ async function main() {
   const orderId = Number(/order-detail\?id=(\d+)/.exec(to)[1]);
   log('order created', orderId);
   result.orderId = orderId;
+  // the submit tap asked for the first three progress messages; accepted, the hub counts them
+  assert.strictEqual(wx.__subscribeAsked.length, 1, 'the subscribe dialog at the submit');
+  let balances = (await api.get('/api/me/subscriptions')).balances;
+  assert.deepStrictEqual([balances.order_accepted, balances.order_departed, balances.order_arrived], [1, 1, 1], JSON.stringify(balances));
 
   // the order's detail, live
   const detail = loadPage('pages/user/order-detail');
   await detail.onLoad({ id: String(orderId) });
   assert.strictEqual(detail.data.order.status, 'pending');
+  // the point the hub holds is the picked GCJ-02 point turned back into WGS-84
+  assert.ok(distanceM(detail.data.order, { lat: LAT, lng: LNG }) < 1, 'the order is at the WGS-84 point: ' + JSON.stringify([detail.data.order.lat, detail.data.order.lng]));
+  result.pointOffM = Math.round(distanceM(detail.data.order, { lat: LAT, lng: LNG }) * 100) / 100;
 
   // the area asks a deposit: 支付定金 while the order is live
   if (DEPOSIT > 0) {
@@ -188,8 +198,24 @@ async function main() {
   await until(() => detail.data.fix && Math.abs(detail.data.fix.lat - (LAT + 0.003)) < 1e-9, 10000, 'the first location');
   await ask('location', { lat: LAT + 0.001, lng: LNG + 0.001 });
   await until(() => detail.data.fix && Math.abs(detail.data.fix.lat - (LAT + 0.001)) < 1e-9, 10000, 'the second location');
+  // the provider's WGS-84 fix on WeChat's GCJ-02 map
   const marker = detail.data.markers.find((m) => m.id === 2);
-  assert.ok(marker && marker.latitude === LAT + 0.001, "the provider's marker moved");
+  const shownAt = wgs84ToGcj02(LAT + 0.001, LNG + 0.001);
+  assert.ok(marker && Math.abs(marker.latitude - shownAt.lat) < 1e-9 && Math.abs(marker.longitude - shownAt.lng) < 1e-9, "the provider's marker moved, in GCJ-02");
+
+  // the reminders card: completion and payment, accepted; 拨打电话 through the masked number
+  // (this area has no number pool: the hub's 409 is told plainly, nothing is dialled)
+  assert.ok(detail.data.offerReminders, 'the reminders card is offered');
+  const reminded = await detail.onRemindersTap();
+  await reminded.reported;
+  balances = (await api.get('/api/me/subscriptions')).balances;
+  assert.deepStrictEqual([balances.order_completed, balances.payment_due], [1, 1], JSON.stringify(balances));
+  assert.ok(detail.data.canCall, 'the call button is shown');
+  const dialled = await detail.onCallTap();
+  const callToast = wx.__toasts[wx.__toasts.length - 1];
+  assert.ok(dialled ? wx.__calls[0] === dialled : /隐私号码|手机号|号码/.test(callToast), 'a dial or a clear refusal: ' + callToast);
+  result.call = dialled ? 'dialled' : callToast;
+  log('subscriptions', JSON.stringify(balances), 'call:', result.call);
   log('locations live', JSON.stringify(detail.data.fix), detail.data.fixAge);
 
   // the network drops; the order moves on meanwhile; the socket comes back and catches up

@@ -16,6 +16,8 @@ function createWx(opts) {
     __sockets: sockets,
     __toasts: [],
     __navigations: [],
+    __calls: [],
+    __subscribeAsked: [],
     __blockConnect: false, // a flow sets it to keep the network "down" for a while
     getStorageSync: (k) => (store.has(k) ? store.get(k) : ''),
     setStorageSync: (k, v) => store.set(k, v),
@@ -75,6 +77,30 @@ function createWx(opts) {
           (e) => a.fail && a.fail({ errMsg: 'requestPayment:fail ' + e.message })
         );
     },
+
+    // The WeChat app's side of the subscribe dialog: the user accepts every template, WeChat
+    // records the consent (the sandbox's consent page, for the logged-in sandbox code), then
+    // answers the mini program as WeChat does ({<templateId>: 'accept'}).
+    requestSubscribeMessage(a) {
+      const code = store.get('orderhub.sandboxCode');
+      wx.__subscribeAsked.push(a.tmplIds.slice());
+      Promise.all(
+        a.tmplIds.map((templateId) =>
+          fetch(o.sandboxUrl + '/sandbox/subscribe/consent', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ code, templateId }),
+          }).then((res) => {
+            if (!res.ok) throw new Error('consent ' + res.status);
+          })
+        )
+      ).then(
+        () => a.success && a.success(Object.assign({ errMsg: 'requestSubscribeMessage:ok' }, ...a.tmplIds.map((id) => ({ [id]: 'accept' })))),
+        (e) => a.fail && a.fail({ errMsg: 'requestSubscribeMessage:fail ' + e.message })
+      );
+    },
+
+    makePhoneCall: (a) => wx.__calls.push(a.phoneNumber),
 
     connectSocket(a) {
       const task = new SocketTask(a.url, wx.__blockConnect);
