@@ -174,7 +174,7 @@ async def main(args) -> int:
                 f"{approach:<9}{med('wall_s'):>8.3f}{med('claims_per_s'):>10.0f}"
                 f"{med('p50_ms'):>9.1f}{med('p95_ms'):>9.1f}{med('p99_ms'):>9.1f}"
                 f"{med('reached_mysql'):>10.0f}  "
-                + ("exactly the stock claimed, nobody holds two" if ok else "FAILED")
+                + (f"exactly the stock claimed, nobody above {args.per_user}" if ok else "FAILED")
             )
         return 0 if all(x["ok"] for rs in runs.values() for x in rs) else 1
     finally:
