@@ -32,6 +32,14 @@ test('shows who I am, the phone masked, and the menu', async () => {
   page.querySelector('.menu-orders').dispatchEvent('tap');
   await flush();
   expect(wx.navigateTo).toHaveBeenLastCalledWith({ url: '/pages/user/orders' });
+  // the coupons: mine and the coupon centre
+  expect(page.querySelector('.menu-coupons').dom.textContent).toContain('我的优惠券');
+  page.querySelector('.menu-coupons').dispatchEvent('tap');
+  await flush();
+  expect(wx.navigateTo).toHaveBeenLastCalledWith({ url: '/pages/user/coupons' });
+  page.querySelector('.menu-coupon-center').dispatchEvent('tap');
+  await flush();
+  expect(wx.navigateTo).toHaveBeenLastCalledWith({ url: '/pages/user/coupon-center' });
 });
 
 test('without a phone it offers binding; log out forgets the token', async () => {

@@ -11,6 +11,14 @@ function formatTime(iso) {
   return pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes());
 }
 
+// ISO-8601 → "2026-11-29" (local)
+function formatDate(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (isNaN(d.getTime())) return '';
+  return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
+}
+
 // How old a location fix is: "刚刚", "25秒前", "3分钟前", "2小时前"
 function ageText(iso, now) {
   if (!iso) return '';
@@ -23,4 +31,4 @@ function ageText(iso, now) {
   return Math.floor(s / 3600) + '小时前';
 }
 
-module.exports = { formatTime, ageText };
+module.exports = { formatTime, formatDate, ageText };

@@ -1,11 +1,13 @@
 // My account: who I am (GET /api/me: nickname, role, the phone masked), and the ways to my
-// orders, chats, customer service and phone binding; log out.
+// orders, coupons (mine, the coupon centre), chats, customer service and phone binding; log out.
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
 const config = require('../../utils/config');
 
 const MENU = [
   { key: 'orders', label: '我的订单', url: '/pages/user/orders' },
+  { key: 'coupons', label: '我的优惠券', url: '/pages/user/coupons' },
+  { key: 'coupon-center', label: '领券中心', url: '/pages/user/coupon-center' },
   { key: 'messages', label: '消息', url: '/pages/common/messages' },
   { key: 'service', label: '客服与投诉', url: '/pages/common/customer-service' },
 ];
