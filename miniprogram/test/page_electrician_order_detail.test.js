@@ -174,3 +174,30 @@ test('an order no longer in the provider hands (404) stops the reporting', async
   expect(texts(page, '.action')).toEqual([]);
   expect(require('../utils/duty').reporterMode()).toBeNull();
 });
+
+test('an accepted scheduled job offers the reminder before its slot: one tap asks job_reminder, once', async () => {
+  const ids = require('../utils/config').templates();
+  order = Object.assign({}, BASE, { scheduledAt: new Date(Date.now() + 2 * 86400e3).toISOString() });
+  wx.__route('POST', /^\/api\/me\/subscriptions$/, () => ({ statusCode: 200, data: { balances: { job_reminder: 1 } } }));
+  wx.requestSubscribeMessage.mockImplementation((o) => o.success({ errMsg: 'requestSubscribeMessage:ok', [ids.job_reminder]: 'accept' }));
+  await open();
+  expect(texts(page, '.job-remind-on')).toEqual(['开启提醒']);
+  const done = page.instance.onJobReminderTap();
+  expect(wx.requestSubscribeMessage.mock.calls[0][0].tmplIds).toEqual([ids.job_reminder]);
+  await done;
+  await flush();
+  expect(wx.__requests.filter((r) => r.path === '/api/me/subscriptions').map((r) => r.data)).toEqual([{ accepted: ['job_reminder'] }]);
+  expect(texts(page, '.job-remind-on')).toEqual([]);
+  expect(wx.getStorageSync('orderhub.jobRemindAsked.7')).toBe(1);
+});
+
+test('no reminder card for a job without an appointment, or once it was answered', async () => {
+  wx.setStorageSync('orderhub.jobRemindAsked.8', 1);
+  await open(); // BASE: no scheduledAt
+  expect(texts(page, '.job-remind-on')).toEqual([]);
+  expect(page.data.offerJobReminder).toBe(false);
+  page.instance.setOrder(Object.assign({}, BASE, { id: 8, seq: 9, scheduledAt: new Date(Date.now() + 86400e3).toISOString() }));
+  expect(page.data.offerJobReminder).toBe(false);
+  page.instance.setOrder(Object.assign({}, BASE, { id: 9, seq: 10, scheduledAt: new Date(Date.now() + 86400e3).toISOString() }));
+  expect(page.data.offerJobReminder).toBe(true);
+});

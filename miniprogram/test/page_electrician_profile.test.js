@@ -158,3 +158,23 @@ test('a rejected applicant reads why', async () => {
   expect(texts(page, '.verification')).toEqual(['审核未通过']);
   expect(texts(page, '.verification-note')).toEqual(['证件照片不清晰']);
 });
+
+test('提现 asks for the result message within the tap, reports it, then asks the amount; a refusal changes nothing', async () => {
+  const ids = require('../utils/config').templates();
+  await open();
+  wx.__route('POST', /^\/api\/me\/subscriptions$/, () => ({ statusCode: 200, data: { balances: { withdrawal_result: 1 } } }));
+  wx.__route('POST', /^\/api\/me\/withdrawals$/, (req) => ({ statusCode: 201, data: { id: 5, amount: req.data.amount, status: 'requested', note: '', createdAt: '2026-11-29T09:00:00Z' } }));
+  wx.requestSubscribeMessage.mockImplementation((o) => o.success({ errMsg: 'requestSubscribeMessage:ok', [ids.withdrawal_result]: 'accept' }));
+  wx.showModal.mockImplementation((o) => o.success({ confirm: true, content: '50' }));
+  const done = page.instance.onWithdrawTap();
+  expect(wx.requestSubscribeMessage.mock.calls[0][0].tmplIds).toEqual([ids.withdrawal_result]); // before any await
+  expect(wx.showModal).not.toHaveBeenCalled(); // the amount after the dialog
+  await done;
+  await flush();
+  expect(wx.__requests.filter((r) => r.path === '/api/me/subscriptions').map((r) => r.data)).toEqual([{ accepted: ['withdrawal_result'] }]);
+  expect(wx.__requests.find((r) => r.path === '/api/me/withdrawals' && r.method === 'POST').data).toEqual({ amount: 5000 });
+  // the dialog failing: the withdrawal goes on
+  wx.requestSubscribeMessage.mockImplementation((o) => o.fail({ errMsg: 'requestSubscribeMessage:fail', errCode: 20004 }));
+  await page.instance.onWithdrawTap();
+  expect(wx.__requests.filter((r) => r.path === '/api/me/withdrawals' && r.method === 'POST')).toHaveLength(2);
+});

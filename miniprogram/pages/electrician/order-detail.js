@@ -5,6 +5,8 @@
 // point (wx.openLocation, GCJ-02); 联系客户 dials the order's masked number (CONTRACT §13).
 // While the provider is on the order (accepted..in_progress) utils/duty.js reports the
 // location closely (location.update), whether or not this page stays open.
+// A scheduled job (an appointment) that is accepted offers the hub's reminder before its slot:
+// one tap asks WeChat's subscribe dialog for job_reminder (utils/subscribe.js), once per order.
 const api = require('../../utils/api');
 const contact = require('../../utils/contact');
 const auth = require('../../utils/auth');
@@ -13,7 +15,18 @@ const duty = require('../../utils/duty');
 const st = require('../../utils/order_status');
 const pa = require('../../utils/provider_actions');
 const { wgs84ToGcj02 } = require('../../utils/coords');
+const subscribe = require('../../utils/subscribe');
 const { formatTime } = require('../../utils/format');
+
+const REMIND_ASKED = 'orderhub.jobRemindAsked.';
+
+function remindAsked(orderId) {
+  try {
+    return !!wx.getStorageSync(REMIND_ASKED + orderId);
+  } catch (e) {
+    return false;
+  }
+}
 
 const DECLINE_REASONS = ['临时有事无法前往', '距离太远', '无法提供该服务', '其他原因'];
 const MOVE_DONE = { depart: '已出发', arrive: '已到达', start: '开始服务' };
@@ -46,6 +59,7 @@ Page({
     actions: [],
     timeline: [],
     acting: false,
+    offerJobReminder: false,
   },
 
   onLoad(query) {
@@ -98,7 +112,9 @@ Page({
   setOrder(order) {
     const cur = this.data.order;
     if (cur && typeof cur.seq === 'number' && typeof order.seq === 'number' && order.seq < cur.seq) return;
-    this.setData({ order: decorate(order), actions: pa.actionButtons(order) });
+    // the slot still ahead: the hub reminds the provider a day before (docs/notifications.md)
+    const ahead = order.status === 'accepted' && !!order.scheduledAt && new Date(order.scheduledAt).getTime() > Date.now();
+    this.setData({ order: decorate(order), actions: pa.actionButtons(order), offerJobReminder: ahead && !remindAsked(order.id) });
     // report the location while on the order, stop when it ends or is handed back
     if (pa.isOnOrder(order.status)) duty.trackOrder(order.id);
     else duty.untrackOrder(order.id);
@@ -189,6 +205,17 @@ Page({
         this.gone('已退单');
         wx.navigateBack({ delta: 1 });
       }
+    });
+  },
+
+  // 开启提醒: within the tap, the subscribe dialog for the job's reminder
+  onJobReminderTap() {
+    const asking = subscribe.ask('job');
+    wx.setStorageSync(REMIND_ASKED + this.orderId, 1);
+    this.setData({ offerJobReminder: false });
+    return asking.then((res) => {
+      if (res.accepted.length) wx.showToast({ title: '将在上门前提醒您', icon: 'none' });
+      return res;
     });
   },
 

@@ -4,6 +4,7 @@
 // withdrawing a request not decided yet), and the reviews they got, each answered once
 // (GET /api/providers/{id}/reviews, POST /api/reviews/{id}/reply). CONTRACT §8, §9.
 const api = require('../../utils/api');
+const subscribe = require('../../utils/subscribe');
 const auth = require('../../utils/auth');
 const duty = require('../../utils/duty');
 const st = require('../../utils/order_status');
@@ -135,12 +136,18 @@ Page({
   },
 
   // ---- withdrawals ----
+  // 提现: within the tap, the subscribe dialog for the result (staff approve or reject it later;
+  // the message opens this page), then the amount whatever the answer
   onWithdrawTap() {
     const e = this.data.earnings;
     if (!e || !(e.balance > 0)) {
       wx.showToast({ title: '暂无可提现余额', icon: 'none' });
       return Promise.resolve();
     }
+    return subscribe.ask('withdrawal').then(() => this.askAmount(e));
+  },
+
+  askAmount(e) {
     return new Promise((resolve) => {
       wx.showModal({
         title: '提现',
