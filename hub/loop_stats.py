@@ -27,9 +27,11 @@ import time
 from hub import metrics
 
 LAG_EVERY_S = 0.05  # the sampler sleeps this long and records how late it wakes
-# generation 0 every 50,000 net allocations (default 2,000); a young collection then costs
-# more but runs 25× less often; 1 and 2 as before, relative to the younger one
-THRESHOLDS = (50_000, 20, 100)
+# Generation 0 every 5,000 net allocations (default 700), 1 every 10 of those (as before:
+# a generation-1 pass walks what survived them, so a larger product makes longer pauses —
+# (50,000, 20) gave 0.5-1 s ones, docs/profile.md), 2 every 50 of those (default 10) and,
+# as always in CPython, only once the survivors since the last full pass are 25 % of it.
+THRESHOLDS = (5_000, 10, 50)
 
 
 class _GcTimer:
