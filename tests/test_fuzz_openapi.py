@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis import checks
 
 EXAMPLES = 3  # per operation and role
-BUDGET_S = 30.0  # the whole run, past round one; what gets no more examples is printed
+BUDGET_S = 15.0  # the whole run, past round one; what gets no more examples is printed
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
