@@ -44,10 +44,16 @@ test('order form validation', () => {
   };
   const ok = validateOrder(good);
   expect(ok.ok).toBe(true);
+  // the form's point is GCJ-02 (wx.chooseLocation); the body's is the hub's WGS-84
+  const { wgs84ToGcj02, distanceM } = require('../utils/coords');
+  expect(distanceM(wgs84ToGcj02(ok.body.lat, ok.body.lng), { lat: 39.9, lng: 116.4 })).toBeLessThan(1);
   expect(ok.body).toEqual({
-    serviceId: 2, address: '北京市朝阳区', lat: 39.9, lng: 116.4, description: '插座冒烟',
+    serviceId: 2, address: '北京市朝阳区', lat: ok.body.lat, lng: ok.body.lng, description: '插座冒烟',
     contactName: '张三', contactPhone: '13800000000', urgency: 'urgent', dispatchMode: 'auto',
   });
+  expect(ok.body.lat).not.toBe(39.9);
+  // outside China the two systems are the same
+  expect(validateOrder(Object.assign({}, good, { lat: 48.8566, lng: 2.3522 })).body).toMatchObject({ lat: 48.8566, lng: 2.3522 });
   const bad = validateOrder({ serviceId: '', address: '', lat: '', lng: '', description: ' ', contactName: '', contactPhone: '123', dispatchMode: 'x' });
   expect(bad.ok).toBe(false);
   expect(Object.keys(bad.errors).sort()).toEqual(['address', 'contactName', 'contactPhone', 'description', 'dispatchMode', 'location', 'serviceId']);
