@@ -31,6 +31,7 @@ REFUSED = 43101  # WeChat: the user's consent for the template is used up
 UNKNOWN = -1  # WeChat not reached or its answer unreadable: it may have delivered
 ORDER_PAGE = "pages/user/order-detail?id={}"
 JOB_PAGE = "pages/electrician/order-detail?id={}"
+WITHDRAWAL_PAGE = "pages/electrician/profile"  # the provider's earnings and withdrawals
 # An order's status → the customer's template key; other statuses send nothing.
 ORDER_TEMPLATES = {
     "accepted": "order_accepted",
@@ -156,8 +157,9 @@ class Notifier:
         user_id = await self.store.provider_user(row["provider_id"])
         if user_id is None:
             return "no_provider"
-        event = f"withdrawal:{row['id']}"  # the mini program has no earnings page: no link
-        return await self.send(user_id, "withdrawal_result", event, withdrawal_message(row))
+        event = f"withdrawal:{row['id']}"
+        data = withdrawal_message(row)
+        return await self.send(user_id, "withdrawal_result", event, data, WITHDRAWAL_PAGE)
 
     # --- one message ---------------------------------------------------------------------------
 

@@ -201,6 +201,7 @@ async def test_a_withdrawal_result_reaches_the_provider(world, sandbox, notifier
     assert await notifier.withdrawal_result(row) == "sent"
     assert await notifier.withdrawal_result(row) == "seen"
     (item,) = await delivered(sandbox, name)
+    assert item["page"] == "pages/electrician/profile"  # where the provider sees withdrawals
     values = {k: v["value"] for k, v in item["data"].items()}
     assert values["amount2"] == "¥1234.56" and values["phrase3"] == "提现失败"
     assert len(values["thing5"]) == 20 and values["thing5"].endswith("…")
