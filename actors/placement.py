@@ -10,6 +10,7 @@ one small interface (Orleans' placement strategies are the model).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import ray
@@ -19,6 +20,8 @@ from adapters.mysql import MysqlDsn
 from adapters.settings import Settings
 
 NAMESPACE = "orderhub"
+
+log = logging.getLogger("orderhub.placement")
 
 
 def host_options(name: str, node_id: str | None = None) -> dict:
@@ -122,11 +125,14 @@ class ShardedPlacement(Placement):
 
     def start(self) -> None:
         # On a cluster (RAY_ADDRESS), host i prefers node i mod nodes: the shards spread over
-        # the nodes there are at start; one node alone needs no preference.
+        # the nodes there are at start; one node alone needs no preference. A host that
+        # exists already (a hub restart) stays where it runs (get_if_exists). Joining with
+        # include_dashboard=False put every host on the head: hub/actor_gateway.py start_ray.
         nodes = alive_nodes()
         for i, name in enumerate(self.standing_hosts()):
             node = nodes[i % len(nodes)] if len(nodes) > 1 else None
             self._handles[name] = self._create(name, node)
+        log.info("%d standing hosts over %d Ray node(s)", self.hosts, len(nodes))
 
     def attach(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout

@@ -29,14 +29,17 @@ def start_ray(settings: Settings) -> None:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # local, private cluster
     kwargs = dict(
         namespace=NAMESPACE,
-        include_dashboard=False,
         logging_level=logging.WARNING,
         log_to_driver=os.environ.get("HUB_RAY_LOGS") == "1",
     )
     if settings.ray_address:
+        # Not include_dashboard here: passed when joining a cluster, it left every host this
+        # driver created on the head node, whatever node it was asked for (Ray 2.60, measured).
         ray.init(address=settings.ray_address, **kwargs)
     else:
-        ray.init(num_cpus=2, object_store_memory=100 * 1024 * 1024, **kwargs)
+        ray.init(
+            num_cpus=2, object_store_memory=100 * 1024 * 1024, include_dashboard=False, **kwargs
+        )
 
 
 class ActorGateway:

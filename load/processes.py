@@ -123,38 +123,48 @@ class RayHead:
             proc.wait(10)
 
 
-def start_ray_head(temp_dir: Path, log: Path, timeout: float = 120) -> RayHead:
-    """A single-node Ray head for hubs to join (RAY_ADDRESS), like `make run` has embedded."""
-    port = free_port()
-    # Every port Ray would otherwise take by default is a free one: several heads (other
-    # people's tests and benches) run on this machine at once.
-    ports = [
-        "--dashboard-agent-listen-port",
-        "--dashboard-agent-grpc-port",
-        "--runtime-env-agent-port",
-        "--metrics-export-port",
-        "--node-manager-port",
-        "--object-manager-port",
-    ]
-    env = {
+# Every port Ray would otherwise take by default is a free one: several heads (other people's
+# tests and benches) run on this machine at once.
+RAY_NODE_PORTS = [
+    "--dashboard-agent-listen-port",
+    "--dashboard-agent-grpc-port",
+    "--runtime-env-agent-port",
+    "--metrics-export-port",
+    "--node-manager-port",
+    "--object-manager-port",
+]
+
+
+def ray_env(**extra: str) -> dict[str, str]:
+    return {
         **os.environ,
         "RAY_AUTH_MODE": "disabled",
         "RAY_USAGE_STATS_ENABLED": "0",
         # a scratch cluster: no 30 s drain of the (detached, never idle) hosts on SIGTERM
         "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",
+        **extra,
     }
+
+
+def start_ray_head(
+    temp_dir: Path, log: Path, timeout: float = 120, num_cpus: int = 2, **env: str
+) -> RayHead:
+    """A single-node Ray head for hubs to join (RAY_ADDRESS), like `make run` has embedded.
+    `env`: Ray's own settings for its processes (RAY_health_check_period_ms=…)."""
+    port = free_port()
     args = [
         str(Path(PY).with_name("ray")),
         "start",
         "--head",
         "--block",
         f"--port={port}",
-        "--num-cpus=2",
+        f"--num-cpus={num_cpus}",
         "--include-dashboard=false",
         "--disable-usage-stats",
         f"--temp-dir={temp_dir}",
-        *[f"{flag}={free_port()}" for flag in ports],
+        *[f"{flag}={free_port()}" for flag in RAY_NODE_PORTS],
     ]
+    env = ray_env(**env)
     proc = spawn(args, env, log)
     try:
         wait_tcp(port, timeout, proc, log)
