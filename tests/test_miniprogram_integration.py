@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 from conftest import ROOT
+from test_masked_calls import _bind_phone, _mobile
 
 LAT, LNG = 20.19, 110.13  # an area of this file's own, away from the other tests' providers
 DEPOSIT = 2000  # the area asks ¥20 while the order is live, the rest after the service
@@ -37,12 +38,18 @@ def node_ready():
 
 async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_ready):
     services = await world.ensure_catalog()
-    await world.area(LAT, LNG, depositAmount=DEPOSIT)
+    area = await world.area(LAT, LNG, depositAmount=DEPOSIT)
     provider_name = f"mp-p-{uuid.uuid4().hex[:8]}"
-    await world.provider(provider_name)  # applied and approved; the flow logs in as them
+    provider = await world.provider(provider_name)  # applied and approved; the flow logs in
+    # masked calls: the provider's phone bound and one virtual number in the area's pool, so
+    # the order detail's 拨打电话 dials the number the hub binds at accept
+    await _bind_phone(provider, sandbox)
+    virtual_number = _mobile("170")
+    pool = {"areaId": area["id"], "numbers": [virtual_number]}
     customer_name = f"mp-c-{uuid.uuid4().hex[:8]}"
     customer = await world.login(customer_name)  # the flow logs in as them too
     admin = await world.admin()
+    await admin.ok("POST", "/api/admin/virtual-numbers", pool)
     template = {"name": "上门立减", "kind": "threshold", "amountOff": 1000, "threshold": 0}
     template = await admin.ok(
         "POST", "/api/admin/coupons", {**template, "validDays": 7, "stock": 5}, status=201
@@ -51,6 +58,12 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
         "POST", f"/api/admin/coupons/{template['id']}/issue", {"userIds": [customer.user_id]}
     )
     assert issued["issued"], issued
+    # on offer in the coupon centre: the flow claims it (its threshold is above this order's
+    # price, so at payment it is listed as not usable and the ¥10 one stays the best)
+    claimable = {"name": "满千减五十", "kind": "threshold", "amountOff": 5000, "threshold": 100000}
+    claimable = await admin.ok(
+        "POST", "/api/admin/coupons", {**claimable, "validDays": 7, "stock": 5}, status=201
+    )
     env = {
         **os.environ,
         "HUB_URL": hub.url,
@@ -60,6 +73,8 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
         "LNG": str(LNG),
         "CUSTOMER_CODE": f"sandbox-{customer_name}",
         "COUPON": "1",
+        "CLAIM_TEMPLATE": str(claimable["id"]),
+        "VIRTUAL_NUMBER": virtual_number,
         "PROVIDER_CODE": f"sandbox-{provider_name}",
         "DEPOSIT": str(DEPOSIT),
     }
@@ -88,3 +103,6 @@ async def test_the_mini_program_against_the_real_hub(world, hub, sandbox, node_r
     # of ¥100.00: ¥20.00 deposit, then the ¥80.00 balance less the ¥10.00 coupon
     assert result["deposit"] == "¥20.00" and result["coupon"] == "-¥10.00"
     assert result["amount"] == "¥70.00"
+    # the coupon centre claimed (a second claim refused in Chinese); the masked number dialled
+    assert result["claimed"]["refusedAgain"] == "您已领过这张券，不能再领了"
+    assert result["call"] == "dialled" and result["pointOffM"] < 1
