@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 import time
@@ -27,6 +28,9 @@ def migrate(settings: Settings) -> None:
         print(f"[orderhub] created admin account {settings.admin_user!r} with {shown}", flush=True)
 
 
+REOFFER_S = 30.0  # how long a starting hub waits for the pending orders to restore offers
+
+
 async def rebuild_redis(settings: Settings, actors) -> None:
     """Redis is derived from MySQL (actors/rebuild.py): before serving, the providers' keys are
     made to agree with MySQL, and every pending order puts its open offers back."""
@@ -42,7 +46,13 @@ async def rebuild_redis(settings: Settings, actors) -> None:
         keys = redis_adapter.Keys.for_database(settings.mysql_url)
         await rebuild.providers(db, redis, keys, actors.provider_may_be_online)
         pending = await OrderStore(db).ids_in(("pending",))
-        restored = await rebuild.open_offers(pending, actors.order_reoffer)
+        try:  # bounded: hosts that are restarting too must not keep the hub from serving
+            restored = await asyncio.wait_for(
+                rebuild.open_offers(pending, actors.order_reoffer), REOFFER_S
+            )
+        except TimeoutError:
+            restored = -1  # the rest come back with their orders' next offer round
+            print(f"[orderhub] open offers not all restored within {REOFFER_S} s", flush=True)
         print(
             f"[orderhub] redis rebuilt from mysql in {time.monotonic() - started:.2f} s:"
             f" {restored} open offers of {len(pending)} pending orders",
@@ -84,7 +94,10 @@ def serve(settings: Settings) -> None:
 
             extra = workers.Workers(count - 1, ray.get_runtime_context().gcs_address)
             extra.start()
-        asyncio.run(rebuild_redis(settings, actors))
+        try:
+            asyncio.run(rebuild_redis(settings, actors))
+        except Exception:  # Redis or MySQL down at start: serve anyway, /api/ready tells
+            logging.getLogger("orderhub").exception("rebuilding redis from mysql failed")
     # GC pauses and loop lag timed; the heap frozen after start-up (hub/loop_stats.py)
     app = loop_stats.Stalls(create_app(settings, actors))
     sio = graceful.socketio_server(app)
