@@ -10,11 +10,12 @@ And the first remedy: once the hub has started (modules, settings, Ray handles, 
 objects alive then are frozen (`gc.freeze()`: moved to a permanent generation the collector
 never scans again), and the thresholds are raised so that generation 2, whose pause grows with
 everything alive, runs rarely (`HUB_GC_TUNE=0` keeps Python's defaults: the before/after
-comparison). Connections still make long-lived objects; `HUB_GC_FREEZE_S`
-(default 60 s, 0 = never) re-freezes what survived since, so a full collection walks only what
-is newer than the last freeze. Frozen garbage is never collected: the cost is memory held by
-connections that closed between two freezes (about 50 KB each), which a later collection of
-the young generations does not see either; it stays bounded by the connections' churn.
+comparison). Connections still make long-lived objects: every `HUB_GC_FREEZE_S` (default
+10 s, 0 = never) the young generations are collected and what survived is frozen too, so a
+collection only ever walks the last few seconds' survivors (a short pause, often) instead of
+everything (a long one). The cost: a cycle frozen while alive is never collected once it
+becomes garbage — what a connection that closes later leaves in cycles stays in memory until
+the process restarts, so memory grows with the connections' churn (docs/profile.md).
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ import time
 from hub import metrics
 
 LAG_EVERY_S = 0.05  # the sampler sleeps this long and records how late it wakes
-# Generation 0 every 5,000 net allocations (default 700), 1 every 10 of those (as before:
-# a generation-1 pass walks what survived them, so a larger product makes longer pauses —
-# (50,000, 20) gave 0.5-1 s ones, docs/profile.md), 2 every 50 of those (default 10) and,
-# as always in CPython, only once the survivors since the last full pass are 25 % of it.
-THRESHOLDS = (5_000, 10, 50)
+# Generation 0 every 50,000 net allocations (default 700): between two re-freezes (below) the
+# automatic collector then seldom runs; 20 and 100 make the older generations rarer still.
+# Measured at 3,000 providers (docs/profile.md): 5,000 / 10 / 50 ran 140 young collections in
+# 90 s and the GC was 57 % of the hub's Python time again; 50,000 / 20 / 100, 4 %.
+THRESHOLDS = (50_000, 20, 100)
 
 
 class _GcTimer:
@@ -94,7 +95,7 @@ class Stalls:
         if tune is None:
             tune = os.environ.get("HUB_GC_TUNE", "1") != "0"
         if freeze_every_s is None:
-            freeze_every_s = float(os.environ.get("HUB_GC_FREEZE_S", "60"))
+            freeze_every_s = float(os.environ.get("HUB_GC_FREEZE_S", "10"))
         self.tune = tune
         self.freeze_every_s = freeze_every_s if tune else 0.0
         self.tasks: list[asyncio.Task] = []
