@@ -119,3 +119,58 @@ async def test_force_offline_from_the_map(console, world):
     [(status,)] = rows("SELECT work_status FROM providers WHERE id = %s", (provider.provider_id,))
     assert status == "offline"
     await console.shot("provider-forced-offline")
+
+
+async def settled(page, *locators) -> list[dict]:
+    """Their boxes once the map has stopped moving (a zoom animates)."""
+    last = None
+    for _ in range(30):
+        boxes = [await loc.bounding_box() for loc in locators]
+        if boxes == last:
+            return boxes
+        last = boxes
+        await page.wait_for_timeout(120)
+    return last
+
+
+async def test_drop_an_order_on_a_provider_on_the_map(console, world):
+    lat, lng = 19.26, 109.26  # an area of this test's own
+    await world.area(lat, lng, half=0.05)
+    provider = await world.provider()
+    sock = await world.socket(provider)
+    assert (await sock.call("provider.online", {"lat": lat, "lng": lng + 0.012}))["ok"]
+    customer = await world.customer()
+    await console.login()
+    page = console.page
+    order = await world.order(customer, lat=lat, lng=lng)
+    # Pan to the order (its card), then zoom in until pin and provider are apart on screen.
+    await console.card(order["id"]).click()
+    await page.click("#drawer-close")
+    pin = console.pin(order["id"])
+    ring = page.locator(f".leaflet-overlay-pane path[data-provider-id='{provider.provider_id}']")
+    await settled(page, pin)  # the pan to the order is animated
+    for _ in range(10):
+        a, b = await settled(page, pin, ring)
+        if a and b and abs(a["x"] - b["x"]) > 60:
+            break
+        await page.click(".leaflet-control-zoom-in")  # around the centre: the order
+    box = await page.locator("#map").bounding_box()
+    for p in (a, b):  # both in sight, not under the board
+        assert box["y"] < p["y"] < box["y"] + box["height"] - p["height"], (p, box)
+    await page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    await page.mouse.down()
+    await page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=8)
+    await page.mouse.up()
+    await expect(page.locator("#action-msg")).to_have_text(
+        f"已派给师傅 #{provider.provider_id}，等待师傅接单"
+    )
+    await expect(page.locator("#drawer-title")).to_contain_text(order["orderNo"])
+    offer = await sock.wait_for("order.offer", orderId=order["id"])
+    assert offer["orderId"] == order["id"]
+    # The pin went back to the order's place (not left on the provider).
+    back, b = await pin.bounding_box(), await ring.bounding_box()
+    assert abs(back["x"] - b["x"]) > 40
+    timeline = await (await world.admin()).ok("GET", f"/api/orders/{order['id']}/timeline")
+    assert any(e["detail"]["action"] == "assign" for e in timeline["items"])
+    await console.shot("drop-on-provider")
+    assert (await sock.call("provider.offline"))["ok"]

@@ -235,6 +235,11 @@ export class Drawer {
       this.message("请选择候选师傅或输入师傅 ID", true);
       return;
     }
+    await this.assignTo(orderId, providerId);
+  }
+
+  /** Assign (a personal offer) and say so in the drawer: from its form or a drop on the map. */
+  async assignTo(orderId, providerId) {
     try {
       const order = await api("POST", `/api/orders/${orderId}/assign`, { providerId });
       // Staff assignment is a personal offer: the order is accepted when the provider says yes.

@@ -82,6 +82,10 @@ async function start() {
   const drawer = new Drawer({ services: serviceById, onOrder: applyOrder });
   const liveMap = new LiveMap($("map"), {
     tileUrl: settings.tileUrl || null, onOrder: openOrder, onProvider: showProvider,
+    onDrop: (orderId, providerId) => {
+      openOrder(orderId);
+      drawer.assignTo(orderId, providerId);
+    },
   });
   const alerts = new Alerts({ onOrder: openOrder, orderNo: (id) => board.get(id)?.orderNo });
   const verify = new VerifyQueue({ services: serviceById, areas, isAdmin: user.role === "admin" });

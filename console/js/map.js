@@ -9,7 +9,7 @@ export const STALE_MS = 2 * 60 * 1000;
 const PROVIDER_COLOURS = { online: "#1a9e4b", busy: "#e07b00", offline: "#6b6b6b" };
 
 export class LiveMap {
-  constructor(node, { tileUrl, onOrder, onProvider }) {
+  constructor(node, { tileUrl, onOrder, onProvider, onDrop = () => {} }) {
     this.map = L.map(node, { zoomControl: true, attributionControl: Boolean(tileUrl), preferCanvas: false, zoomSnap: 0.25 });
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(this.map);
     this.map.setView([20.03, 110.33], 12);
@@ -20,6 +20,8 @@ export class LiveMap {
     this.orders = new Map(); // orderId → marker
     this.onOrder = onOrder;
     this.onProvider = onProvider;
+    this.onDrop = onDrop; // a pending order dropped on a provider: (orderId, providerId)
+    this.orderAt = new Map(); // orderId → [lat, lng], where a dragged pin goes back to
     this.staleTimer = setInterval(() => this.refreshStale(), 10_000);
     this.legend().addTo(this.map);
     // Until staff move the map themselves, it keeps the areas in view when the window resizes.
@@ -119,20 +121,38 @@ export class LiveMap {
     const marker = this.orders.get(order.id);
     const live = LIVE_STATUSES.has(order.status) && typeof order.lat === "number";
     if (!live) {
-      if (marker) { marker.remove(); this.orders.delete(order.id); }
+      if (marker) { marker.remove(); this.orders.delete(order.id); this.orderAt.delete(order.id); }
       return;
     }
     const pin = el("span", { class: `pin st-${order.status}`, dataset: { orderId: order.id, status: order.status } });
     const icon = L.divIcon({ className: "order-pin", html: pin, iconSize: [16, 16], iconAnchor: [8, 8] });
+    this.orderAt.set(order.id, [order.lat, order.lng]);
+    const draggable = order.status === "pending"; // drop it on a provider to assign it
     if (marker) {
       marker.setLatLng([order.lat, order.lng]);
       marker.setIcon(icon);
+      if (draggable) marker.dragging.enable(); else marker.dragging.disable();
       return;
     }
-    const created = L.marker([order.lat, order.lng], { icon, keyboard: true, title: order.orderNo });
+    const created = L.marker([order.lat, order.lng], { icon, keyboard: true, title: order.orderNo, draggable });
     created.on("click", () => this.onOrder(order.id));
+    created.on("dragend", () => this.dropped(order.id, created));
     created.addTo(this.orderLayer);
     this.orders.set(order.id, created);
+  }
+
+  /** A pin let go: on a provider's circle (within 24 px) it asks for that assignment; the pin
+   * goes back to the order's place either way. */
+  dropped(orderId, marker) {
+    const at = this.map.latLngToContainerPoint(marker.getLatLng());
+    let best = null;
+    for (const [providerId, held] of this.providers) {
+      if (held.summary.status === "offline") continue;
+      const d = at.distanceTo(this.map.latLngToContainerPoint(held.marker.getLatLng()));
+      if (d <= 24 && (!best || d < best.d)) best = { providerId, d };
+    }
+    marker.setLatLng(this.orderAt.get(orderId));
+    if (best) this.onDrop(orderId, best.providerId);
   }
 
   focus(lat, lng) {
