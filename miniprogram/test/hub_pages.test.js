@@ -43,3 +43,13 @@ test('each linked page reads the query the hub gives it (?id= for an order)', ()
     expect(js).toMatch(/query\.id/);
   }
 });
+
+test("the develop build's template ids are the hub's defaults (adapters/settings.py), key for key", () => {
+  const py = fs.readFileSync(path.join(REPO, 'adapters', 'settings.py'), 'utf8');
+  const consts = Object.fromEntries([...py.matchAll(/^([A-Z_]+) = "([^"]+)"$/gm)].map((m) => [m[1], m[2]]));
+  const block = /SANDBOX_TEMPLATES = \{([\s\S]*?)\n\}/.exec(py)[1];
+  const hub = {};
+  for (const m of block.matchAll(/"([a-z_]+)": (?:"([^"]+)"|([A-Z_]+))/g)) hub[m[1]] = m[2] || consts[m[3]];
+  expect(Object.keys(hub)).toHaveLength(7);
+  expect(require('../utils/config').TEMPLATES.develop).toEqual(hub);
+});
