@@ -110,30 +110,8 @@ def restore(file: Path, mysql_url: str) -> None:
 
 
 @contextlib.contextmanager
-def frozen(mysql_url: str) -> Iterator[None]:
-    """Hold a READ lock on every table of the database (writers wait, readers read): a
-    running hub's database keeps still while a dump and its fingerprint are taken."""
-    dsn = MysqlDsn.parse(mysql_url)
-    conn = pymysql.connect(**dsn.connect_kwargs(with_db=True, db_key="database"))
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT TABLE_NAME FROM information_schema.TABLES"
-                " WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
-                (dsn.database,),
-            )
-            tables = [row[0] for row in cur.fetchall()]
-            cur.execute("LOCK TABLES " + ", ".join(f"`{t}` READ" for t in tables))
-        yield
-        with conn.cursor() as cur:
-            cur.execute("UNLOCK TABLES")
-    finally:
-        conn.close()
-
-
-def fingerprint(mysql_url: str) -> dict[str, tuple[int, int]]:
-    """Every base table → (row count, CHECKSUM TABLE): two databases with the same
-    fingerprint hold the same rows."""
+def _database(mysql_url: str) -> Iterator[tuple[pymysql.Connection, list[str]]]:
+    """A connection to the URL's database and its base tables by name (views left out)."""
     dsn = MysqlDsn.parse(mysql_url)
     conn = pymysql.connect(**dsn.connect_kwargs(with_db=True, db_key="database"))
     try:
@@ -144,16 +122,35 @@ def fingerprint(mysql_url: str) -> dict[str, tuple[int, int]]:
                 (dsn.database,),
             )
             tables = [row[0] for row in cur.fetchall()]
-            out = {}
-            for table in tables:
-                cur.execute(f"SELECT COUNT(*) FROM `{table}`")
-                (count,) = cur.fetchone()
-                cur.execute(f"CHECKSUM TABLE `{table}` EXTENDED")
-                (_, checksum) = cur.fetchone()
-                out[table] = (int(count), int(checksum or 0))
-            return out
+        yield conn, tables
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def frozen(mysql_url: str) -> Iterator[None]:
+    """Hold a READ lock on every table of the database (writers wait, readers read): a
+    running hub's database keeps still while a dump and its fingerprint are taken."""
+    with _database(mysql_url) as (conn, tables):
+        with conn.cursor() as cur:
+            cur.execute("LOCK TABLES " + ", ".join(f"`{t}` READ" for t in tables))
+        yield
+        with conn.cursor() as cur:
+            cur.execute("UNLOCK TABLES")
+
+
+def fingerprint(mysql_url: str) -> dict[str, tuple[int, int]]:
+    """Every base table → (row count, CHECKSUM TABLE): two databases with the same
+    fingerprint hold the same rows."""
+    with _database(mysql_url) as (conn, tables), conn.cursor() as cur:
+        out = {}
+        for table in tables:
+            cur.execute(f"SELECT COUNT(*) FROM `{table}`")
+            (count,) = cur.fetchone()
+            cur.execute(f"CHECKSUM TABLE `{table}` EXTENDED")
+            (_, checksum) = cur.fetchone()
+            out[table] = (int(count), int(checksum or 0))
+        return out
 
 
 def verify(file: Path, source_url: str, scratch_url: str) -> list[str]:
