@@ -36,7 +36,7 @@ _PR_SET_PDEATHSIG = 1
 
 def count(setting: int) -> int:
     """How many hub processes serve the port: HUB_WORKERS, or one per core when 0."""
-    return setting if setting > 0 else os.cpu_count() or 1
+    return setting if setting > 0 else len(os.sched_getaffinity(0)) or 1
 
 
 def is_worker() -> bool:

@@ -3,7 +3,8 @@
 # then run every process of the Procfile with honcho until Ctrl-C (or SIGTERM), and check
 # that nothing started here is left running afterwards.
 #
-# Env: HUB_HOST/HUB_PORT (127.0.0.1/8000), WECHAT_SANDBOX_PORT (8100), MYSQL_URL, REDIS_URL,
+# Env: HUB_HOST/HUB_PORT (127.0.0.1/8000), HUB_WORKERS (hub processes on that port: one per
+# core), WECHAT_SANDBOX_PORT (8100), MYSQL_URL, REDIS_URL,
 # ORDERHUB_STATE_DIR (./var), ORDERHUB_READY_TIMEOUT (seconds to wait for /api/health, 180).
 set -euo pipefail
 
@@ -83,7 +84,7 @@ print_banner() {
   printf '\n'
   log "================================================================"
   log "orderhub is up (hub answered after $((SECONDS - started))s)"
-  log "  hub             $url"
+  log "  hub             $url  (${HUB_WORKERS:-$(nproc)} processes: HUB_WORKERS)"
   log "  API health      $url/api/health"
   log "  OpenAPI         $url/api/openapi.json"
   log "  metrics         $url/metrics (from this machine; docs/operations.md)"
