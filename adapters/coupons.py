@@ -71,18 +71,26 @@ def shown_status(row: dict, now: datetime) -> str:
     return row["status"]
 
 
+def _terms_json(row: dict, prefix: str) -> dict:
+    """What the coupon takes off and where it applies, from a template's columns (a held
+    coupon's row JOINs them as t_*)."""
+    return {
+        "name": row[prefix + "name"],
+        "kind": row[prefix + "kind"],
+        "amountOff": row[prefix + "amount_off"],
+        "threshold": row[prefix + "threshold"],
+        "percentOff": row[prefix + "percent_off"],
+        "maxOff": row[prefix + "max_off"],
+        "serviceIds": coupon_moves.as_list(row[prefix + "service_ids"]),
+        "areaIds": coupon_moves.as_list(row[prefix + "area_ids"]),
+    }
+
+
 def template_json(row: dict) -> dict:
     counts = {k: int(row.get(k) or 0) for k in ("claimed", "used", "expired", "cost")}
     return {
         "id": row["id"],
-        "name": row["name"],
-        "kind": row["kind"],
-        "amountOff": row["amount_off"],
-        "threshold": row["threshold"],
-        "percentOff": row["percent_off"],
-        "maxOff": row["max_off"],
-        "serviceIds": coupon_moves.as_list(row["service_ids"]),
-        "areaIds": coupon_moves.as_list(row["area_ids"]),
+        **_terms_json(row, ""),
         "validFrom": iso(row["valid_from"]),
         "validTo": iso(row["valid_to"]),
         "validDays": row["valid_days"],
@@ -103,14 +111,7 @@ def coupon_json(row: dict, now: datetime) -> dict:
     return {
         "id": row["id"],
         "templateId": row["template_id"],
-        "name": row["t_name"],
-        "kind": row["t_kind"],
-        "amountOff": row["t_amount_off"],
-        "threshold": row["t_threshold"],
-        "percentOff": row["t_percent_off"],
-        "maxOff": row["t_max_off"],
-        "serviceIds": coupon_moves.as_list(row["t_service_ids"]),
-        "areaIds": coupon_moves.as_list(row["t_area_ids"]),
+        **_terms_json(row, "t_"),
         "status": shown_status(row, now),
         "source": row["source"],
         "validFrom": iso(row["valid_from"]),

@@ -81,8 +81,9 @@ class MineQuery(In):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
 
 
-class TemplateOut(Out):
-    id: int
+class CouponTerms(Out):
+    """What a coupon takes off and where it applies: a template's, and each coupon's made of it."""
+
     name: str
     kind: str
     amount_off: int | None
@@ -91,6 +92,10 @@ class TemplateOut(Out):
     max_off: int | None
     service_ids: list[int] | None
     area_ids: list[int] | None
+
+
+class TemplateOut(CouponTerms):
+    id: int
     valid_from: str | None
     valid_to: str | None
     valid_days: int | None
@@ -113,17 +118,9 @@ class TemplatePage(Out):
     total: int
 
 
-class CouponOut(Out):
+class CouponOut(CouponTerms):
     id: int
     template_id: int
-    name: str
-    kind: str
-    amount_off: int | None
-    threshold: int
-    percent_off: int | None
-    max_off: int | None
-    service_ids: list[int] | None
-    area_ids: list[int] | None
     status: Literal["usable", "locked", "used", "expired"]
     source: Literal["claim", "grant", "welcome"]
     valid_from: str | None
