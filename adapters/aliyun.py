@@ -7,35 +7,28 @@ the WeChat Pay keys are shared (adapters/wechat_pay_keys.py).
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlparse
 
 from alibabacloud_tea_openapi.models import Config
 
+from adapters.state_secrets import read_or_create
+
 KEY_FILE = "aliyun-access-key"
 
 
-def _read_or_create(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = f"LTAI5t{secrets.token_hex(9)}:{secrets.token_urlsafe(24)}"
-    try:  # O_EXCL: of two processes starting together exactly one writes, the other reads
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(value)
-    return value
+def _new_access_key() -> str:
+    """A pair shaped like Alibaba Cloud's, as "id:secret"."""
+    return f"LTAI5t{secrets.token_hex(9)}:{secrets.token_urlsafe(24)}"
 
 
 def access_key(state_dir: Path, key_id: str | None, key_secret: str | None) -> tuple[str, str]:
     """(AccessKey id, secret): the given pair, else the state dir's."""
     if key_id and key_secret:
         return key_id, key_secret
-    key_id, _, key_secret = _read_or_create(Path(state_dir) / KEY_FILE).partition(":")
+    pair = read_or_create(Path(state_dir) / KEY_FILE, _new_access_key)
+    key_id, _, key_secret = pair.partition(":")
     return key_id, key_secret
 
 

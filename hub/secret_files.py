@@ -6,28 +6,13 @@ import os
 import secrets
 from pathlib import Path
 
-
-def _read_or_create(path: Path, make) -> bytes:
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    # O_EXCL: when two processes start together exactly one writes, the other reads it.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as f:
-        f.write(value)
-    return value
+from adapters.state_secrets import read_or_create
 
 
 def jwt_secret(state_dir: Path, from_env: str | None) -> str:
     if from_env:
         return from_env
-    return _read_or_create(
-        state_dir / "hub-secret", lambda: secrets.token_hex(32).encode()
-    ).decode()
+    return read_or_create(state_dir / "hub-secret", lambda: secrets.token_hex(32))
 
 
 def phone_key(state_dir: Path) -> bytes:
@@ -35,11 +20,7 @@ def phone_key(state_dir: Path) -> bytes:
     if env:
         key = bytes.fromhex(env)
     else:
-        key = bytes.fromhex(
-            _read_or_create(
-                state_dir / "phone-key", lambda: secrets.token_hex(32).encode()
-            ).decode()
-        )
+        key = bytes.fromhex(read_or_create(state_dir / "phone-key", lambda: secrets.token_hex(32)))
     return key
 
 
@@ -49,5 +30,5 @@ def admin_password(state_dir: Path, from_env: str | None) -> tuple[str, bool]:
         return from_env, False
     path = state_dir / "admin-password"
     existed = path.exists()
-    value = _read_or_create(path, lambda: secrets.token_urlsafe(12).encode()).decode()
+    value = read_or_create(path, lambda: secrets.token_urlsafe(12))
     return value, not existed
