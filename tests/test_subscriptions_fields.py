@@ -4,6 +4,8 @@ every template the hub sends, filled with values too long for it, delivered by t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import httpx
@@ -20,6 +22,24 @@ from sandbox.subscribe import TEMPLATES, valid_value
 APPID = "wx0sandbox0test0017"
 SECRET = "test-secret-for-fields"
 LONG_SERVICE = "家庭电路全面检修与安全隐患排查服务套餐（含开关插座更换）"
+
+
+@contextlib.asynccontextmanager
+async def _consenting_user(
+    code: str, template: str
+) -> AsyncIterator[tuple[WeChatLogin, httpx.AsyncClient, str]]:
+    """A sandbox, a client of it and an HTTP client to it, and the openid of a user (signed in
+    with `code`) who has consented to one message of `template`."""
+    async with serve_asgi(create_app(APPID, SECRET)) as url:
+        wechat = WeChatLogin(APPID, SECRET, url)
+        try:
+            openid = (await wechat.code_to_session(code))["openid"]
+            async with httpx.AsyncClient(base_url=url) as http:
+                body = {"code": code, "templateId": template}
+                assert (await http.post("/sandbox/subscribe/consent", json=body)).status_code == 200
+                yield wechat, http, openid
+        finally:
+            wechat.close()
 
 
 @pytest.mark.parametrize(
@@ -108,20 +128,12 @@ def _messages() -> list[tuple[str, dict]]:
 async def test_every_message_of_the_hub_is_delivered_not_refused(key: str, data: dict) -> None:
     template = SANDBOX_TEMPLATES[key]
     assert set(data) == set(TEMPLATES[template].fields)  # every field of the template, no more
-    async with serve_asgi(create_app(APPID, SECRET)) as url:
-        wechat = WeChatLogin(APPID, SECRET, url)
-        try:
-            openid = (await wechat.code_to_session("sandbox-fields"))["openid"]
-            async with httpx.AsyncClient(base_url=url) as http:
-                body = {"code": "sandbox-fields", "templateId": template}
-                assert (await http.post("/sandbox/subscribe/consent", json=body)).status_code == 200
-                page = "pages/user/order-detail?id=7"
-                assert await wechat.send_subscribe_message(openid, template, fit_all(data), page)
-                items = (
-                    await http.get("/sandbox/subscribe-messages", params={"code": "sandbox-fields"})
-                ).json()["items"]
-        finally:
-            wechat.close()
+    async with _consenting_user("sandbox-fields", template) as (wechat, http, openid):
+        page = "pages/user/order-detail?id=7"
+        assert await wechat.send_subscribe_message(openid, template, fit_all(data), page)
+        items = (
+            await http.get("/sandbox/subscribe-messages", params={"code": "sandbox-fields"})
+        ).json()["items"]
     assert len(items) == 1
     values = {k: v["value"] for k, v in items[0]["data"].items()}
     assert all(valid_value(k, v) for k, v in values.items())
@@ -134,22 +146,14 @@ async def test_the_sandbox_refuses_what_wechat_refuses() -> None:
     and neither spends the user's consent."""
     arrived = SANDBOX_TEMPLATES["order_arrived"]
     good = fit_all(order_message("order_arrived", _long_facts()))
-    async with serve_asgi(create_app(APPID, SECRET)) as url:
-        wechat = WeChatLogin(APPID, SECRET, url)
-        try:
-            openid = (await wechat.code_to_session("sandbox-refusals"))["openid"]
-            async with httpx.AsyncClient(base_url=url) as http:
-                body = {"code": "sandbox-refusals", "templateId": arrived}
-                assert (await http.post("/sandbox/subscribe/consent", json=body)).status_code == 200
-            for data, page, errcode in (
-                (good, "pages/user/no-such-page?id=7", 41030),
-                (good, "/pages/user/order-detail?id=7", 41030),
-                ({**good, "thing2": LONG_SERVICE}, None, 47003),
-                ({**good, "name3": "Wang 师傅"}, None, 47003),
-            ):
-                with pytest.raises(WeChatError) as info:
-                    await wechat.send_subscribe_message(openid, arrived, data, page)
-                assert info.value.errcode == errcode, (data, page)
-            assert await wechat.send_subscribe_message(openid, arrived, good, "pages/index/index")
-        finally:
-            wechat.close()
+    async with _consenting_user("sandbox-refusals", arrived) as (wechat, _, openid):
+        for data, page, errcode in (
+            (good, "pages/user/no-such-page?id=7", 41030),
+            (good, "/pages/user/order-detail?id=7", 41030),
+            ({**good, "thing2": LONG_SERVICE}, None, 47003),
+            ({**good, "name3": "Wang 师傅"}, None, 47003),
+        ):
+            with pytest.raises(WeChatError) as info:
+                await wechat.send_subscribe_message(openid, arrived, data, page)
+            assert info.value.errcode == errcode, (data, page)
+        assert await wechat.send_subscribe_message(openid, arrived, good, "pages/index/index")

@@ -98,6 +98,18 @@ class Box:
         outs = await asyncio.gather(*(p.communicate(json.dumps(DATA).encode()) for p in procs))
         return [code for out, _ in outs for code in json.loads(out)]
 
+    async def senders_all_deliver_with_one_token_fetch(self) -> None:
+        before = await self.token_fetches()
+        codes = await self.senders()
+        assert codes == [0] * PROCESSES * THREADS
+        assert await self.token_fetches() == before + 1
+
+    async def store_a_token(self) -> None:
+        """One send from a client of its own, so the token is in Redis before the senders."""
+        warm = WeChatLogin(APPID, SECRET, self.url, REDIS_URL, self.key)
+        assert await warm.send_subscribe_message(self.openid, PAYMENT_DUE, DATA)
+        warm.close()
+
 
 @pytest.fixture
 async def box() -> AsyncIterator[Box]:
@@ -113,35 +125,22 @@ async def box() -> AsyncIterator[Box]:
 
 
 async def test_a_cold_start_fetches_one_token_for_all(box: Box) -> None:
-    before = await box.token_fetches()
-    codes = await box.senders()
-    assert codes == [0] * PROCESSES * THREADS
-    assert await box.token_fetches() == before + 1
+    await box.senders_all_deliver_with_one_token_fetch()
 
 
 async def test_a_token_expired_at_wechat_is_renewed_once_for_all(box: Box) -> None:
-    warm = WeChatLogin(APPID, SECRET, box.url, REDIS_URL, box.key)
-    assert await warm.send_subscribe_message(box.openid, PAYMENT_DUE, DATA)
-    warm.close()
-    before = await box.token_fetches()
+    await box.store_a_token()
     await box.http.post("/sandbox/login/expire-tokens")  # every sender now gets 42001 first
-    codes = await box.senders()
-    assert codes == [0] * PROCESSES * THREADS
-    assert await box.token_fetches() == before + 1
+    await box.senders_all_deliver_with_one_token_fetch()
 
 
 async def test_a_token_due_for_renewal_is_renewed_once(box: Box) -> None:
-    warm = WeChatLogin(APPID, SECRET, box.url, REDIS_URL, box.key)
-    assert await warm.send_subscribe_message(box.openid, PAYMENT_DUE, DATA)
-    warm.close()
+    await box.store_a_token()
     redis = aioredis.from_url(REDIS_URL, decode_responses=True)
     stored = json.loads(await redis.get(box.key))
     stored["renewAt"] = time.time() - 1  # still valid, but due: one process renews it
     await redis.set(box.key, json.dumps(stored), keepttl=True)
-    before = await box.token_fetches()
-    codes = await box.senders()
-    assert codes == [0] * PROCESSES * THREADS
-    assert await box.token_fetches() == before + 1
+    await box.senders_all_deliver_with_one_token_fetch()
     renewed = json.loads(await redis.get(box.key))
     assert renewed["token"] != stored["token"] and renewed["renewAt"] > time.time()
     await redis.delete(box.key)
