@@ -34,7 +34,7 @@ class Filters:
     dispatch_mode: str | None = None
     payment_status: str | None = None
     slot: str | None = None  # "now" or a key of SLOTS
-    q: str | None = None  # an order number (or part of one), or a phone's last 3–4 digits
+    q: str | None = None  # a phone's last four digits, or (anything else) part of an order number
 
 
 def _like(text: str) -> str:
@@ -61,9 +61,11 @@ def where(f: Filters) -> tuple[str, list]:
         parts.append(f"HOUR(scheduled_at + INTERVAL {HOURS} HOUR) BETWEEN %s AND %s")
         args += [lo, hi - 1]
     if f.q:
-        if f.q.isdigit() and len(f.q) <= 4:
-            parts.append("(contact_phone_masked LIKE %s OR order_no LIKE %s)")
-            args += ["%" + f.q, _like(f.q)]
+        # Four digits are a phone's tail (手机尾号): as part of an order number they would match
+        # most of a day's orders, whose numbers are digits.
+        if f.q.isdigit() and len(f.q) == 4:
+            parts.append("contact_phone_masked LIKE %s")
+            args.append("%" + f.q)
         else:
             parts.append("order_no LIKE %s")
             args.append(_like(f.q))

@@ -164,8 +164,8 @@ async def test_dashboard_figures_equal_a_recount(console, world, sandbox):
     # read and the recount: compare when the recount is the same before and after the read.
     for _ in range(5):
         before = recount(date)
+        loaded = await page.get_attribute("#dashboard", "data-loaded")  # before the click
         await page.click("#dash-refresh")
-        loaded = await page.get_attribute("#dashboard", "data-loaded")
         await page.locator(f"#dashboard:not([data-loaded='{loaded}'])").wait_for()
         figures = await shown(page)
         if recount(date) == before:

@@ -41,7 +41,7 @@ export class OrderTable {
       select("f-slot", "预约时段", Object.entries(SLOT_LABEL)),
       select("f-dispatchMode", "派单方式", Object.entries(MODE_LABEL)),
       select("f-paymentStatus", "支付状态", Object.entries(PAYMENT_FILTER)),
-      el("label", {}, "订单号 / 手机尾号", el("input", { id: "f-q", maxlength: "32", placeholder: "如 OH2026 或 8000", autocomplete: "off" })),
+      el("label", {}, "订单号 / 手机尾号", el("input", { id: "f-q", maxlength: "32", placeholder: "订单号片段，或手机后 4 位", autocomplete: "off" })),
       el("button", { type: "submit", id: "table-search", text: "查询" }),
       el("button", { type: "reset", id: "table-reset", text: "重置" }));
     filters.addEventListener("submit", (e) => { e.preventDefault(); this.page = 1; this.load(); });

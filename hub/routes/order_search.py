@@ -35,7 +35,7 @@ class OrderSearchQuery(In):
             min_length=1,
             max_length=32,
             pattern=r"^[A-Za-z0-9-]+$",
-            description="an order number or part of one, or a phone's last 3–4 digits",
+            description="a phone's last 4 digits, or else part of an order number",
         ),
     ] = None
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
