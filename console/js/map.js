@@ -67,11 +67,14 @@ export class LiveMap {
         color: area.active === false ? "#999" : "#2f6fd6", weight: 2, fillOpacity: 0.06,
         className: "area",
       });
-      // An element, not a string: Leaflet would put a string into innerHTML.
-      poly.bindTooltip(el("span", { text: area.name }), {
-        permanent: true, direction: "center", className: "area-label", opacity: 0.8,
-      });
       this.areaLayer.addLayer(poly);
+      // The name just inside the area's top edge, not at its centre, where orders are (the
+      // screenshots showed a label over an order's pin). An element, not a string: Leaflet
+      // would put a string into innerHTML.
+      const box = poly.getBounds();
+      this.areaLayer.addLayer(L.tooltip({
+        permanent: true, direction: "bottom", className: "area-label", opacity: 0.8, offset: [0, 2],
+      }).setLatLng([box.getNorth(), box.getCenter().lng]).setContent(el("span", { text: area.name })));
     }
     this.fitAreas();
   }
