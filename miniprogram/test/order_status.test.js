@@ -69,3 +69,11 @@ test('category slugs and event actions have Chinese words', () => {
   expect(s.eventLabel({ status: 'departed', detail: {} })).toBe('已出发');
   expect(s.eventLabel({ status: 'arrived', detail: { action: 'new-thing' } })).toBe('已到达');
 });
+
+test('the price that holds now: final, else quoted, else estimated', () => {
+  expect(s.currentPrice({ estimated: 5000, quoted: 6000, final: 5500 })).toBe(5500);
+  expect(s.currentPrice({ estimated: 5000, quoted: 6000, final: null })).toBe(6000);
+  expect(s.currentPrice({ estimated: 5000, quoted: null })).toBe(5000);
+  expect(s.currentPrice({ estimated: 5000, quoted: 0 })).toBe(0);
+  expect(s.currentPrice(undefined)).toBeUndefined();
+});

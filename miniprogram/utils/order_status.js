@@ -137,6 +137,14 @@ function actionButtons(order, opts) {
   return customerActions(order, opts).map((a) => ({ action: a, label: ACTION_LABELS[a] }));
 }
 
+// The price that holds now (fen): the final one, else the quote, else the estimate.
+function currentPrice(price) {
+  const p = price || {};
+  if (p.final !== null && p.final !== undefined) return p.final;
+  if (p.quoted !== null && p.quoted !== undefined) return p.quoted;
+  return p.estimated;
+}
+
 // fen → "¥12.50"
 function formatPrice(fen) {
   if (fen === null || fen === undefined || fen === '') return '';
@@ -160,5 +168,6 @@ module.exports = {
   isTracked,
   customerActions,
   actionButtons,
+  currentPrice,
   formatPrice,
 };

@@ -7,10 +7,9 @@ const config = require('../../utils/config');
 const st = require('../../utils/order_status');
 const pa = require('../../utils/provider_actions');
 const { formatTime } = require('../../utils/format');
+const { pagedListPage } = require('../../utils/paged_list');
 
 function decorate(o) {
-  const price = o.price || {};
-  const amount = price.final !== null && price.final !== undefined ? price.final : price.quoted !== null && price.quoted !== undefined ? price.quoted : price.estimated;
   return {
     id: o.id,
     orderNo: o.orderNo,
@@ -20,21 +19,15 @@ function decorate(o) {
     address: o.address,
     urgent: o.urgency === 'urgent',
     scheduledText: o.scheduledAt ? '预约 ' + formatTime(o.scheduledAt) : '',
-    priceText: st.formatPrice(amount),
+    priceText: st.formatPrice(st.currentPrice(o.price)),
     createdText: formatTime(o.createdAt),
   };
 }
 
-Page({
+Page(pagedListPage({
   data: {
     filters: pa.STATUS_FILTERS,
     status: '',
-    items: [],
-    total: 0,
-    page: 0,
-    loading: false,
-    noMore: false,
-    error: '',
   },
 
   onLoad(query) {
@@ -42,50 +35,18 @@ Page({
     return this.reload();
   },
 
-  onPullDownRefresh() {
-    return this.reload().then(() => wx.stopPullDownRefresh());
-  },
-
-  onReachBottom() {
-    return this.loadMore();
-  },
-
   onFilterTap(e) {
-    const status = e.currentTarget.dataset.status;
-    if (status === this.data.status) return Promise.resolve();
-    this.setData({ status });
-    return this.reload();
+    return this.showTab(e.currentTarget.dataset.status);
   },
 
-  reload() {
-    this.requestId = (this.requestId || 0) + 1;
-    this.setData({ items: [], total: 0, page: 0, noMore: false, error: '', loading: false });
-    return this.loadMore();
-  },
-
-  loadMore() {
-    if (this.data.loading || this.data.noMore) return Promise.resolve();
-    const page = this.data.page + 1;
-    const requestId = this.requestId;
-    this.setData({ loading: true });
+  fetchPage(page) {
     return auth
       .ensureRole('provider')
       .then(() => api.get('/api/orders', { status: this.data.status, page, limit: config.pageSize }))
-      .then(
-        (res) => {
-          if (requestId !== this.requestId) return; // a tab changed meanwhile
-          const items = this.data.items.concat((res.items || []).map(decorate));
-          const total = res.total || 0;
-          this.setData({ items, total, page, loading: false, noMore: items.length >= total || (res.items || []).length === 0 });
-        },
-        (err) => {
-          if (requestId !== this.requestId) return;
-          this.setData({ loading: false, error: (err && err.message) || '加载失败' });
-        }
-      );
+      .then((res) => ({ items: (res.items || []).map(decorate), total: res.total }));
   },
 
   onOrderTap(e) {
     wx.navigateTo({ url: '/pages/electrician/order-detail?id=' + e.currentTarget.dataset.id });
   },
-});
+}));

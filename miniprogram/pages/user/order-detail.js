@@ -48,7 +48,7 @@ function decorate(order) {
   return Object.assign({}, order, {
     statusLabel: st.statusLabel(order.status),
     paymentLabel: st.paymentLabel(order.paymentStatus),
-    priceText: st.formatPrice(price.final !== null && price.final !== undefined ? price.final : price.quoted !== null && price.quoted !== undefined ? price.quoted : price.estimated),
+    priceText: st.formatPrice(st.currentPrice(price)),
     quotedText: st.formatPrice(price.quoted),
     createdText: formatTime(order.createdAt),
     scheduledText: order.scheduledAt ? formatTime(order.scheduledAt) : '',

@@ -53,8 +53,7 @@ Page({
   // {label, amount (fen)}: what this page is about to ask the hub for (the hub's prepay
   // answer has the final word)
   due(order) {
-    const price = order.price || {};
-    const whole = price.final !== null && price.final !== undefined ? price.final : price.quoted !== null && price.quoted !== undefined ? price.quoted : price.estimated;
+    const whole = st.currentPrice(order.price);
     if (this.kind === 'deposit') return areas.depositFor(order).then((amount) => ({ label: '定金', amount }));
     if (order.paymentStatus !== 'deposit_paid') return Promise.resolve({ label: '订单金额', amount: whole });
     return api.get('/api/orders/' + order.id + '/payments').then((res) => {
