@@ -111,8 +111,8 @@ def between(before: dict | None, after: dict | None) -> dict | None:
 
 def line(stalls: dict | None) -> str:
     """One line for the terminal: GC per generation (count, total, longest) and loop lag."""
-    if not stalls:
-        return "hub stalls: not measured (the hub's /metrics has no GC/loop-lag series)"
+    if not stalls or not (stalls.get("loop_lag") or {}).get("samples"):
+        return "hub stalls: not measured (the hub's /metrics has no GC/loop-lag figures)"
     parts = [
         f"gen{g} {s['count']}× total {s['total_ms']} ms longest ≤{s['longest_ms_at_most']} ms"
         for g, s in stalls["gc"].items()
