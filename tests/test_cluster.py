@@ -5,6 +5,7 @@ other node, its orders and providers carry on, and every acknowledged change is 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 from pathlib import Path
 
@@ -33,15 +34,8 @@ def _clear_namespace(redis_url: str, ns: str) -> None:
         r.close()
 
 
-@pytest.fixture(scope="module")
-def cluster(workdir):
-    started = start_ray_cluster(workdir / "cluster", nodes=2, timeout=120)
-    yield started
-    started.stop()
-
-
-@pytest.fixture(scope="module")
-def cluster_hub(cluster, sandbox, workdir):
+def _seeded_env(sandbox: str, workdir: Path) -> dict[str, str]:
+    """The hub's environment (RAY_ADDRESS still to come), its database migrated and seeded."""
     drop_database(CLUSTER_DB)
     _clear_namespace(REDIS_URL, CLUSTER_DB.rsplit("/", 1)[1])
     port = free_port()
@@ -51,15 +45,39 @@ def cluster_hub(cluster, sandbox, workdir):
         stores,
         sandbox,
         ADMIN_PASSWORD,
-        cluster.address,
+        None,
         HUB_LOGIN_PER_MIN=100000,
         HUB_ORDERS_PER_MIN=1000,
         HUB_WORKERS=2,
         HUB_HOSTS=2,
     )
-    log = workdir / f"hub-cluster-{port}.log"
-    seed_hub(env, log)
-    hub = HubProcess.start(env, log)
+    env.pop("RAY_ADDRESS", None)
+    seed_hub(env, workdir / f"hub-cluster-{port}.log")
+    return env
+
+
+@pytest.fixture(scope="module")
+def cluster_and_env(sandbox, workdir):
+    """The two-node cluster, started while the database is seeded."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        starting = pool.submit(start_ray_cluster, workdir / "cluster", 2, 120)
+        try:
+            env = _seeded_env(sandbox, workdir)
+        finally:
+            started = starting.result()
+    yield started, {**env, "RAY_ADDRESS": started.address}
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(cluster_and_env):
+    return cluster_and_env[0]
+
+
+@pytest.fixture(scope="module")
+def cluster_hub(cluster_and_env, workdir):
+    env = cluster_and_env[1]
+    hub = HubProcess.start(env, workdir / f"hub-cluster-{env['HUB_PORT']}.log")
     yield hub
     hub.stop()
 
