@@ -4,7 +4,7 @@
 // open → handling → resolved | rejected, with their notes.
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
-const upload = require('../../utils/upload');
+const { photoListPage } = require('../../utils/photo_list');
 const { formatTime } = require('../../utils/format');
 
 const KINDS = [
@@ -42,7 +42,7 @@ function complaintView(c) {
   };
 }
 
-Page({
+Page(photoListPage({
   data: {
     orders: [],
     orderNames: [],
@@ -51,8 +51,6 @@ Page({
     kinds: KINDS,
     kind: '',
     text: '',
-    images: [],
-    uploading: false,
     submitting: false,
     errors: {},
     complaints: [],
@@ -106,27 +104,6 @@ Page({
     this.setData({ text: String(e.detail.value || '').slice(0, MAX_TEXT), 'errors.text': '' });
   },
 
-  onAddPhotos() {
-    const left = upload.MAX_IMAGES - this.data.images.length;
-    if (left <= 0 || this.data.uploading) return Promise.resolve();
-    return upload.chooseImages(left).then((paths) => {
-      if (!paths.length) return null;
-      this.setData({ uploading: true });
-      return upload.uploadAll(paths).then(
-        (urls) => this.setData({ images: this.data.images.concat(urls), uploading: false }),
-        (err) => {
-          this.setData({ uploading: false });
-          api.showError(err);
-        }
-      );
-    });
-  },
-
-  onRemovePhoto(e) {
-    const i = Number(e.currentTarget.dataset.index);
-    this.setData({ images: this.data.images.filter((_, j) => j !== i) });
-  },
-
   validate() {
     const errors = {};
     if (!this.data.orderId) errors.order = '请选择要投诉的订单';
@@ -158,4 +135,4 @@ Page({
       }
     );
   },
-});
+}));

@@ -3,7 +3,7 @@
 // (POST /api/orders/{id}/review; a second one is 409 already_reviewed).
 const api = require('../../utils/api');
 const auth = require('../../utils/auth');
-const upload = require('../../utils/upload');
+const { photoListPage } = require('../../utils/photo_list');
 
 const DIMENSIONS = [
   { key: 'rating', label: '总体评价' },
@@ -25,15 +25,13 @@ function dimensionRows(stars) {
   }));
 }
 
-Page({
+Page(photoListPage({
   data: {
     orderId: 0,
     dimensions: dimensionRows({ rating: 5, serviceRating: 5, qualityRating: 5, speedRating: 5 }),
     tags: TAGS.map((t) => ({ text: t, on: false })),
     content: '',
-    images: [],
     anonymous: false,
-    uploading: false,
     submitting: false,
     done: false,
     error: '',
@@ -70,27 +68,6 @@ Page({
     this.setData({ anonymous: !!e.detail.value });
   },
 
-  onAddPhotos() {
-    const left = upload.MAX_IMAGES - this.data.images.length;
-    if (left <= 0 || this.data.uploading) return Promise.resolve();
-    return upload.chooseImages(left).then((paths) => {
-      if (!paths.length) return null;
-      this.setData({ uploading: true });
-      return upload.uploadAll(paths).then(
-        (urls) => this.setData({ images: this.data.images.concat(urls), uploading: false }),
-        (err) => {
-          this.setData({ uploading: false });
-          api.showError(err);
-        }
-      );
-    });
-  },
-
-  onRemovePhoto(e) {
-    const i = Number(e.currentTarget.dataset.index);
-    this.setData({ images: this.data.images.filter((_, j) => j !== i) });
-  },
-
   body() {
     return Object.assign({}, this.stars, {
       content: this.data.content.trim(),
@@ -124,4 +101,4 @@ Page({
   onBackTap() {
     wx.redirectTo({ url: '/pages/user/order-detail?id=' + this.orderId });
   },
-});
+}));
