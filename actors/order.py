@@ -60,6 +60,8 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
     async def start(self, fresh: bool) -> None:
         """Arm timers and dispatch; `fresh` for a new order, else a reload after a restart."""
         await self.recall_crowd()
+        if fresh:
+            await self._announce_created()
         if self.status == "pending":
             self._arm_expiry()
             await self._dispatch()
@@ -238,6 +240,28 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
         await self.env.emitter.emit(
             "console.update",
             {"type": "order", "order": order_json(self.row), "event": payload},
+            "staff",
+        )
+
+    async def _announce_created(self) -> None:
+        """Staff see a new order at once: the hub writes its `create` event (seq 1) and sends
+        nothing, and a direct order has no dispatch step to carry it to the console."""
+        row = self.row
+        created = {
+            "seq": 1,
+            "status": "pending",
+            "created_at": row["created_at"],
+            "by_role": "customer",
+            "action": "create",
+            "detail": {"dispatchMode": row["dispatch_mode"]},
+        }
+        await self.env.emitter.emit(
+            "console.update",
+            {
+                "type": "order",
+                "order": order_json(row),
+                "event": status_event_json(self.id, created),
+            },
             "staff",
         )
 
