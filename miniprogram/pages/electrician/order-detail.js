@@ -13,6 +13,7 @@ const auth = require('../../utils/auth');
 const live = require('../../utils/live');
 const duty = require('../../utils/duty');
 const st = require('../../utils/order_status');
+const ov = require('../../utils/order_view');
 const pa = require('../../utils/provider_actions');
 const { wgs84ToGcj02 } = require('../../utils/coords');
 const subscribe = require('../../utils/subscribe');
@@ -67,10 +68,10 @@ Page({
     this.offs = [];
     return auth
       .ensureRole('provider')
-      .then(() => Promise.all([api.get('/api/orders/' + this.orderId), api.get('/api/orders/' + this.orderId + '/timeline').catch(() => ({ items: [] }))]))
+      .then(() => ov.fetchOrderAndTimeline(this.orderId))
       .then(([order, timeline]) => {
         this.setOrder(order);
-        this.setData({ loading: false, timeline: (timeline.items || []).map(timelineItem) });
+        this.setData({ loading: false, timeline: ((timeline && timeline.items) || []).map(timelineItem) });
         this.startLive(order);
       })
       .catch((err) => {
@@ -97,7 +98,7 @@ Page({
 
   // the order and its timeline again (a quote or a completion made on repair-input is in both)
   refresh() {
-    return Promise.all([api.get('/api/orders/' + this.orderId), api.get('/api/orders/' + this.orderId + '/timeline').catch(() => null)]).then(
+    return ov.fetchOrderAndTimeline(this.orderId).then(
       ([order, timeline]) => {
         this.setOrder(order);
         if (timeline && timeline.items) this.setData({ timeline: timeline.items.map(timelineItem) });
@@ -110,8 +111,7 @@ Page({
   },
 
   setOrder(order) {
-    const cur = this.data.order;
-    if (cur && typeof cur.seq === 'number' && typeof order.seq === 'number' && order.seq < cur.seq) return;
+    if (ov.isOlder(order, this.data.order)) return;
     // the slot still ahead: the hub reminds the provider a day before (docs/notifications.md)
     const ahead = order.status === 'accepted' && !!order.scheduledAt && new Date(order.scheduledAt).getTime() > Date.now();
     this.setData({ order: decorate(order), actions: pa.actionButtons(order), offerJobReminder: ahead && !remindAsked(order.id) });
@@ -140,9 +140,8 @@ Page({
   },
 
   onStatusEvent(ev) {
-    if (!ev || String(ev.orderId) !== String(this.orderId)) return;
     const cur = this.data.order;
-    if (!cur || typeof ev.seq !== 'number' || ev.seq <= cur.seq) return;
+    if (!ov.isNewStatusEvent(ev, this.orderId, cur)) return;
     const detail = ev.detail || {};
     const next = Object.assign({}, cur, { status: ev.status || cur.status, seq: ev.seq });
     if (detail.action === 'quote' && typeof detail.amount === 'number') next.price = Object.assign({}, cur.price, { quoted: detail.amount });
@@ -190,13 +189,7 @@ Page({
   },
 
   onDeclineTap() {
-    return new Promise((resolve) => {
-      wx.showActionSheet({
-        itemList: DECLINE_REASONS,
-        success: (res) => resolve(this.decline(DECLINE_REASONS[res.tapIndex])),
-        fail: () => resolve(),
-      });
-    });
+    return ov.chooseReason(DECLINE_REASONS).then((reason) => (reason === undefined ? undefined : this.decline(reason)));
   },
 
   decline(reason) {

@@ -15,6 +15,7 @@ const auth = require('../../utils/auth');
 const live = require('../../utils/live');
 const areas = require('../../utils/areas');
 const st = require('../../utils/order_status');
+const ov = require('../../utils/order_view');
 const contact = require('../../utils/contact');
 const subscribe = require('../../utils/subscribe');
 const { wgs84ToGcj02 } = require('../../utils/coords');
@@ -83,10 +84,10 @@ Page({
     this.offs = [];
     return auth
       .ensureLogin('customer')
-      .then(() => Promise.all([api.get('/api/orders/' + this.orderId), api.get('/api/orders/' + this.orderId + '/timeline').catch(() => ({ items: [] }))]))
+      .then(() => ov.fetchOrderAndTimeline(this.orderId))
       .then(([order, timeline]) => {
         this.setOrder(order);
-        this.setData({ loading: false, timeline: (timeline.items || []).map(timelineItem) });
+        this.setData({ loading: false, timeline: ((timeline && timeline.items) || []).map(timelineItem) });
         this.startLive(order);
         // a deposit asked by the order's area brings 支付定金 while the order is live
         return areas.depositFor(order).then((deposit) => {
@@ -113,8 +114,7 @@ Page({
   },
 
   setOrder(order) {
-    const cur = this.data.order;
-    if (cur && typeof cur.seq === 'number' && typeof order.seq === 'number' && order.seq < cur.seq) return;
+    if (ov.isOlder(order, this.data.order)) return;
     const data = {
       order: decorate(order),
       actions: st.actionButtons(order, { deposit: this.deposit || 0 }),
@@ -186,9 +186,8 @@ Page({
 
   // An order.status event (CONTRACT §7): applied once, in seq order.
   onStatusEvent(ev) {
-    if (!ev || String(ev.orderId) !== String(this.orderId)) return;
     const cur = this.data.order;
-    if (!cur || typeof ev.seq !== 'number' || ev.seq <= cur.seq) return; // already held
+    if (!ov.isNewStatusEvent(ev, this.orderId, cur)) return; // not ours, or already held
     const sameStatus = ev.status === cur.status;
     const next = Object.assign({}, cur, { status: ev.status || cur.status, seq: ev.seq, updatedAt: ev.at || cur.updatedAt });
     const detail = ev.detail || {};
@@ -263,13 +262,7 @@ Page({
   },
 
   onCancelTap() {
-    return new Promise((resolve) => {
-      wx.showActionSheet({
-        itemList: CANCEL_REASONS,
-        success: (res) => resolve(this.cancel(CANCEL_REASONS[res.tapIndex])),
-        fail: () => resolve(),
-      });
-    });
+    return ov.chooseReason(CANCEL_REASONS).then((reason) => (reason === undefined ? undefined : this.cancel(reason)));
   },
 
   cancel(reason) {
