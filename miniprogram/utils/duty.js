@@ -97,47 +97,16 @@ function sayOnline(fix) {
   });
 }
 
-// Go online where the provider is now. Resolves with the hub's ack; rejects with {code, message}.
-function goOnline() {
+// One change of duty at a time: `busy` (shown) while `change()` runs; then, either way, not
+// busy and the new state announced. Rejects at once with {code: 'busy'} during another.
+function oneChangeAtATime(change) {
   init();
   if (state.busy) return Promise.reject({ code: 'busy', message: '请稍候' });
   state.busy = true;
   changed();
-  return locate()
-    .then((fix) => {
-      state.fix = fix;
-      return sayOnline(fix);
-    })
-    .then(
-      (ack) => {
-        state.online = true;
-        state.busy = false;
-        syncReporting();
-        changed();
-        return ack;
-      },
-      (err) => {
-        state.busy = false;
-        changed();
-        throw err;
-      }
-    );
-}
-
-function goOffline() {
-  init();
-  if (state.busy) return Promise.reject({ code: 'busy', message: '请稍候' });
-  state.busy = true;
-  changed();
-  return state.socket.emit('provider.offline', {}).then(
+  return change().then(
     (ack) => {
       state.busy = false;
-      if (!ack || !ack.ok) {
-        changed();
-        throw (ack && ack.error) || { code: 'error', message: '下线失败' };
-      }
-      state.online = false;
-      state.status = 'offline';
       syncReporting();
       changed();
       return ack;
@@ -147,6 +116,32 @@ function goOffline() {
       changed();
       throw err;
     }
+  );
+}
+
+// Go online where the provider is now. Resolves with the hub's ack; rejects with {code, message}.
+function goOnline() {
+  return oneChangeAtATime(() =>
+    locate()
+      .then((fix) => {
+        state.fix = fix;
+        return sayOnline(fix);
+      })
+      .then((ack) => {
+        state.online = true;
+        return ack;
+      })
+  );
+}
+
+function goOffline() {
+  return oneChangeAtATime(() =>
+    state.socket.emit('provider.offline', {}).then((ack) => {
+      if (!ack || !ack.ok) throw (ack && ack.error) || { code: 'error', message: '下线失败' };
+      state.online = false;
+      state.status = 'offline';
+      return ack;
+    })
   );
 }
 
