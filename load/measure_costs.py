@@ -23,113 +23,24 @@ import asyncio
 import collections
 import os
 import secrets
-import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-import pymysql
 import redis as redis_sync
+import redis.asyncio as redis_async
 import socketio
 
+from actors.emit import channel_for
+from adapters import jsonio
 from adapters.mysql import MysqlDsn
-from load.cluster import descendants
+from load.cost_meters import Cpu, MysqlRows, RedisCommands, delta, uptime
 from load.processes import HubProcess, Stores, free_port, hub_env, seed_hub, start_sandbox
 from load.stores import drop_database
 
-TICK_S = os.sysconf("SC_CLK_TCK")
 LAT, LNG = 20.03, 110.3
-
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK_S  # utime + stime
-
-
-class Cpu:
-    """CPU seconds of the hub process, its Ray hosts and the rest of its embedded Ray."""
-
-    def __init__(self, hub_pid: int, host_pids: list[int]):
-        self.hub_pid, self.host_pids = hub_pid, host_pids
-
-    def read(self) -> dict[str, float]:
-        ray_pids = [p for p in descendants(self.hub_pid) if p not in self.host_pids]
-        return {
-            "hub": cpu_seconds(self.hub_pid),
-            "hosts": sum(cpu_seconds(p) for p in self.host_pids),
-            "ray": sum(cpu_seconds(p) for p in ray_pids),
-        }
-
-
-def delta(after: dict, before: dict) -> dict:
-    return {k: after[k] - before.get(k, 0) for k in after}
-
-
-class RedisCommands:
-    """Redis commands on one db, counted by MONITOR in a thread while `counting`."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.db = int(url.rsplit("/", 1)[1] or 0)
-        self.counts: collections.Counter = collections.Counter()
-        self.counting = False
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        with redis_sync.from_url(self.url).monitor() as monitor:
-            for cmd in monitor.listen():
-                if self.counting and cmd.get("db") == self.db:
-                    self.counts[cmd["command"].split(" ", 1)[0].upper()] += 1
-
-
-class MysqlRows:
-    """Rows changed per table of one database (MariaDB userstat), on for the run."""
-
-    def __init__(self, url: str):
-        dsn = MysqlDsn.parse(url)
-        self.schema = dsn.database
-        self.conn = pymysql.connect(**dsn.connect_kwargs(with_db=False), autocommit=True)
-        self.was_on = self._one("SELECT @@userstat")
-        self._one("SET GLOBAL userstat = 1")
-
-    def _one(self, sql: str, *args):
-        with self.conn.cursor() as cur:
-            cur.execute(sql, args)
-            row = cur.fetchone()
-            return row[0] if row else None
-
-    def read(self) -> dict[str, int]:
-        with self.conn.cursor() as cur:
-            cur.execute(
-                "SELECT TABLE_NAME, ROWS_CHANGED FROM information_schema.TABLE_STATISTICS"
-                " WHERE TABLE_SCHEMA = %s",
-                (self.schema,),
-            )
-            return {name: int(n) for name, n in cur.fetchall()}
-
-    def server_status(self) -> dict[str, int]:
-        """The whole server's Com_* counters (every client's: a noisy bound, not ours)."""
-        with self.conn.cursor() as cur:
-            cur.execute(
-                "SHOW GLOBAL STATUS WHERE Variable_name IN"
-                " ('Com_insert', 'Com_update', 'Com_delete', 'Com_select', 'Com_commit')"
-            )
-            return {name: int(value) for name, value in cur.fetchall()}
-
-    def close(self) -> None:
-        if not self.was_on:
-            self._one("SET GLOBAL userstat = 0")
-        self.conn.close()
 
 
 class User:
@@ -344,10 +255,48 @@ async def measure(hub: HubProcess, password: str, args, redis_url: str, mysql_ur
             },
         },
     )
+    await foreign_events(cpu, idle, redis_url, mysql_url, args.foreign)
     for user in [*crowd, customer]:
         await user.sio.disconnect()
         await user.http.aclose()
     await admin.http.aclose()
+
+
+async def foreign_events(cpu: Cpu, idle: dict, redis_url: str, mysql_url: str, n: int) -> None:
+    """What every hub process pays for each event published on the deployment's channel,
+    even when none of its sockets is in the room (python-socketio's one channel): `n` events
+    for a room nobody joined, published as the hosts publish them, ~1,000 a second."""
+    channel = channel_for(MysqlDsn.parse(mysql_url).database)
+    message = jsonio.dumps(
+        {
+            "method": "emit",
+            "event": "provider.location",
+            "data": [{"orderId": 999999999, "lat": LAT, "lng": LNG, "at": "probe"}],
+            "binary": False,
+            "namespace": "/",
+            "room": "order:999999999",
+            "skip_sid": None,
+            "callback": None,
+            "host_id": "cost-probe",
+        }
+    )
+    r = redis_async.from_url(redis_url)
+    cpu0, started = cpu.read(), time.monotonic()
+    for _ in range(n // 25):
+        pipe = r.pipeline(transaction=False)
+        for _ in range(25):
+            pipe.publish(channel, message)
+        await pipe.execute()
+        await asyncio.sleep(0.025)
+    await asyncio.sleep(1)
+    wall = time.monotonic() - started
+    used = delta(cpu.read(), cpu0)
+    await r.aclose()
+    per_event = (used["hub"] - idle["hub"] * wall) / n * 1000
+    show(
+        f"{n} events for a room with no socket, on the channel, in {wall:.1f} s",
+        {"hub CPU ms per event (over idle)": round(per_event, 4)},
+    )
 
 
 def _round(d: dict, digits: int) -> dict:
@@ -362,6 +311,7 @@ def main() -> None:
     parser.add_argument("--providers", type=int, default=100, help="sending locations")
     parser.add_argument("--watched", type=float, default=0.2, help="share of them watched")
     parser.add_argument("--idle-s", type=float, default=10)
+    parser.add_argument("--foreign", type=int, default=10000, help="events for no socket")
     parser.add_argument("--location-s", type=float, default=30)
     args = parser.parse_args()
     base = os.environ.get("MYSQL_URL", "mysql://root@127.0.0.1:3306/orderhub_test")
