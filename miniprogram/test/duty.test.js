@@ -1,4 +1,4 @@
-const { installWx, handshake, sentEvents, ack, flush } = require('./helpers/wx');
+const { installWx, handshake, sentEvents, ack, flush, lastSocketTask } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
 const { simulate } = require('./helpers/page');
 
@@ -17,7 +17,7 @@ afterEach(() => {
   require('../utils/live').reset();
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 const events = (name) => sentEvents(task()).filter((e) => e.name === name);
 
 async function connected() {

@@ -1,4 +1,4 @@
-const { installWx, handshake, flush } = require('./helpers/wx');
+const { installWx, handshake, flush, lastSocketTask } = require('./helpers/wx');
 
 let wx;
 let live;
@@ -11,7 +11,7 @@ beforeEach(() => {
 
 afterEach(() => live.reset());
 
-const lastTask = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const lastTask = () => lastSocketTask(wx);
 
 test('one socket for the app, dialled with the stored token', () => {
   wx.setStorageSync('orderhub.token', 'tok-1');

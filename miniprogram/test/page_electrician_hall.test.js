@@ -1,6 +1,6 @@
-const { installWx, handshake, sentEvents, ack, push, flush } = require('./helpers/wx');
+const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
-const { loadPage, texts, simulate } = require('./helpers/page');
+const { loadPage, texts, simulate, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -18,13 +18,11 @@ beforeEach(() => {
 
 afterEach(() => {
   jest.restoreAllMocks();
-  if (page) page.instance.onUnload();
-  require('../utils/duty').reset();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 const events = (name) => sentEvents(task()).filter((e) => e.name === name);
 
 async function open(offers) {

@@ -1,6 +1,7 @@
-const { installWx, handshake, sentEvents, ack, push, flush } = require('./helpers/wx');
+const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
-const { loadPage, texts } = require('./helpers/page');
+const { loadPage, texts, closePage } = require('./helpers/page');
+const { serveOrder } = require('./helpers/orders');
 
 let wx;
 let page;
@@ -18,15 +19,11 @@ beforeEach(() => {
   wx = addProviderWx(installWx());
   loginProvider(wx);
   order = Object.assign({}, BASE);
-  wx.__route('GET', /^\/api\/orders\/7$/, () => ({ statusCode: 200, data: order }));
-  wx.__route('GET', /^\/api\/orders\/7\/timeline$/, () => ({
-    statusCode: 200,
-    data: { items: [
-      { seq: 1, status: 'pending', at: '2026-11-29T09:00:00Z', by: 'customer', detail: { action: 'create' } },
-      { seq: 2, status: 'pending', at: '2026-11-29T09:00:01Z', by: 'system', detail: { action: 'dispatch', stage: 'grab' } },
-      { seq: 3, status: 'accepted', at: '2026-11-29T09:01:00Z', by: 'provider', detail: { action: 'grab', providerId: 11 } },
-    ] },
-  }));
+  serveOrder(wx, 7, () => order, [
+    { seq: 1, status: 'pending', at: '2026-11-29T09:00:00Z', by: 'customer', detail: { action: 'create' } },
+    { seq: 2, status: 'pending', at: '2026-11-29T09:00:01Z', by: 'system', detail: { action: 'dispatch', stage: 'grab' } },
+    { seq: 3, status: 'accepted', at: '2026-11-29T09:01:00Z', by: 'provider', detail: { action: 'grab', providerId: 11 } },
+  ]);
   for (const [action, to] of [['depart', 'departed'], ['arrive', 'arrived'], ['start', 'in_progress'], ['decline', 'pending']]) {
     wx.__route('POST', new RegExp('^/api/orders/7/' + action + '$'), () => {
       order = Object.assign({}, order, { status: to, seq: order.seq + 1, providerId: to === 'pending' ? null : 11 });
@@ -36,13 +33,11 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/duty').reset();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 const events = (name) => sentEvents(task()).filter((e) => e.name === name);
 const tap = async (action) => {
   page.querySelector('.action-' + action).dispatchEvent('tap');

@@ -1,6 +1,7 @@
 const { installWx, flush } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
 const { loadPage, texts } = require('./helpers/page');
+const { serveOrderList } = require('./helpers/orders');
 
 let wx;
 const STATUSES = ['accepted', 'departed', 'completed', 'in_progress', 'cancelled'];
@@ -17,13 +18,7 @@ beforeEach(() => {
   jest.resetModules();
   wx = addProviderWx(installWx());
   loginProvider(wx);
-  const all = makeOrders(23);
-  wx.__route('GET', /^\/api\/orders$/, (req) => {
-    const list = req.query.status ? all.filter((o) => o.status === req.query.status) : all;
-    const page = Number(req.query.page);
-    const limit = Number(req.query.limit);
-    return { statusCode: 200, data: { items: list.slice((page - 1) * limit, page * limit), total: list.length } };
-  });
+  serveOrderList(wx, makeOrders(23));
 });
 
 test("lists the provider's orders a page at a time, with the provider's token", async () => {

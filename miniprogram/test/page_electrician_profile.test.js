@@ -1,6 +1,6 @@
-const { installWx, handshake, sentEvents, ack, flush } = require('./helpers/wx');
+const { installWx, handshake, sentEvents, ack, flush, lastSocketTask } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
-const { loadPage, texts } = require('./helpers/page');
+const { loadPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -34,9 +34,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/duty').reset();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 
@@ -115,7 +113,7 @@ test('replying to a review, once', async () => {
 
 test('the online switch goes online; a refusal puts it back', async () => {
   await open();
-  const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+  const task = () => lastSocketTask(wx);
   const p = page.instance.onOnlineChange({ detail: { value: true } });
   await flush();
   handshake(task());

@@ -1,4 +1,4 @@
-const { installWx, handshake, sentEvents, ack, flush } = require('./helpers/wx');
+const { installWx, handshake, sentEvents, ack, flush, lastSocketTask } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
 const { loadPage, texts } = require('./helpers/page');
 
@@ -30,7 +30,7 @@ afterEach(() => {
   page = null;
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 const posts = () => wx.__requests.filter((r) => r.method === 'POST');
 
 async function open(mode) {

@@ -1,5 +1,5 @@
-const { installWx, handshake, sentEvents, ack, push, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
+const { loadPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -26,12 +26,11 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 
 async function open(query) {
   page = loadPage('pages/common/messages');

@@ -1,5 +1,6 @@
-const { installWx, handshake, sentEvents, ack, push, flush } = require('./helpers/wx');
-const { loadPage, texts, simulate } = require('./helpers/page');
+const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
+const { loadPage, texts, simulate, closePage } = require('./helpers/page');
+const { serveOrder } = require('./helpers/orders');
 
 let wx;
 let page;
@@ -14,19 +15,15 @@ beforeEach(() => {
   jest.resetModules();
   wx = installWx();
   wx.setStorageSync('orderhub.token', 'tok-c');
-  wx.__route('GET', /^\/api\/orders\/7$/, () => ({ statusCode: 200, data: ORDER }));
-  wx.__route('GET', /^\/api\/orders\/7\/timeline$/, () => ({
-    statusCode: 200, data: { items: [{ seq: 1, status: 'pending', at: '2026-11-29T09:00:00Z', by: 'customer', detail: {} }] },
-  }));
+  serveOrder(wx, 7, () => ORDER, [{ seq: 1, status: 'pending', at: '2026-11-29T09:00:00Z', by: 'customer', detail: {} }]);
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 const watches = (t) => sentEvents(t).filter((e) => e.name === 'order.watch');
 const status = (seq, s, extra) => Object.assign({ orderId: 7, seq, status: s, at: '2026-11-29T09:0' + seq + ':00Z', by: 'provider', detail: {} }, extra || {});
 

@@ -1,7 +1,7 @@
 // The customer's order detail: 拨打电话 through the order's masked number, and the subscribe
 // messages asked at their moments (the reminders card, 去支付), never in the way.
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { loadPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -24,8 +24,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 

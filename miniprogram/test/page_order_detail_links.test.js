@@ -1,7 +1,8 @@
 // The order detail's ways on: pay and review once completed, the chat with the provider (with
 // a count of their new messages), after-sales.
-const { installWx, handshake, sentEvents, ack, push, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
+const { loadPage, texts, closePage } = require('./helpers/page');
+const { serveOrder } = require('./helpers/orders');
 
 let wx;
 let page;
@@ -16,17 +17,15 @@ beforeEach(() => {
     address: '望京街10号', lat: 39.996, lng: 116.48, price: { estimated: 5000, quoted: 6800, final: null }, seq: 6,
     createdAt: '2026-11-29T09:00:00Z', updatedAt: '2026-11-29T09:30:00Z',
   };
-  wx.__route('GET', /^\/api\/orders\/7$/, () => ({ statusCode: 200, data: order }));
-  wx.__route('GET', /^\/api\/orders\/7\/timeline$/, () => ({ statusCode: 200, data: { items: [] } }));
+  serveOrder(wx, 7, () => order);
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 
 async function open() {
   page = loadPage('pages/user/order-detail');

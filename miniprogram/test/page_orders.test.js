@@ -1,5 +1,6 @@
 const { installWx, flush } = require('./helpers/wx');
 const { loadPage, texts } = require('./helpers/page');
+const { serveOrderList } = require('./helpers/orders');
 
 let wx;
 
@@ -14,13 +15,7 @@ beforeEach(() => {
   jest.resetModules();
   wx = installWx();
   wx.setStorageSync('orderhub.token', 'tok-c');
-  const all = makeOrders(23);
-  wx.__route('GET', /^\/api\/orders$/, (req) => {
-    const list = req.query.status ? all.filter((o) => o.status === req.query.status) : all;
-    const page = Number(req.query.page);
-    const limit = Number(req.query.limit);
-    return { statusCode: 200, data: { items: list.slice((page - 1) * limit, page * limit), total: list.length } };
-  });
+  serveOrderList(wx, makeOrders(23));
 });
 
 test('lists my orders a page at a time and stops at the total', async () => {

@@ -1,5 +1,5 @@
-const { installWx, handshake, push, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { installWx, handshake, push, flush, lastSocketTask } = require('./helpers/wx');
+const { loadPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -24,12 +24,11 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 
 async function open() {
   page = loadPage('pages/user/payment');

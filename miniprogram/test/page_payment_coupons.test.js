@@ -1,7 +1,7 @@
 // Coupons at payment: the customer's coupons against what is due, the best one chosen, another
 // or none chosen by a tap, the chosen one's id sent at prepay.
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { loadPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -32,8 +32,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 

@@ -1,8 +1,9 @@
 // 定金+尾款: an area that asks a deposit (GET /api/areas depositAmount) — the detail offers
 // 支付定金 while the order is live, the payment page asks for `kind: deposit`, and after the
 // service the balance (final − the paid deposit).
-const { installWx, handshake, sentEvents, ack, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { installWx, handshake, sentEvents, ack, flush, lastSocketTask } = require('./helpers/wx');
+const { loadPage, texts, closePage } = require('./helpers/page');
+const { serveOrder } = require('./helpers/orders');
 
 let wx;
 let page;
@@ -23,20 +24,18 @@ beforeEach(() => {
   };
   paymentStatus = 'paid';
   wx.__route('GET', /^\/api\/areas$/, () => ({ statusCode: 200, data: [AREA] }));
-  wx.__route('GET', /^\/api\/orders\/7$/, () => ({ statusCode: 200, data: order }));
-  wx.__route('GET', /^\/api\/orders\/7\/timeline$/, () => ({ statusCode: 200, data: { items: [] } }));
+  serveOrder(wx, 7, () => order);
   wx.__route('POST', /^\/api\/payments$/, (req) => ({ statusCode: 201, data: { paymentId: 5, amount: req.data.kind === 'deposit' ? 3000 : 9000, paymentParams: PARAMS } }));
   wx.__route('GET', /^\/api\/payments\/5$/, () => ({ statusCode: 200, data: { id: 5, status: paymentStatus } }));
   wx.requestPayment = jest.fn((o) => o.success({ errMsg: 'requestPayment:ok' }));
 });
 
 afterEach(() => {
-  if (page) page.instance.onUnload();
-  require('../utils/live').reset();
+  closePage(page);
   page = null;
 });
 
-const task = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const task = () => lastSocketTask(wx);
 
 test("the detail offers 支付定金 while a deposit area's order is live", async () => {
   page = loadPage('pages/user/order-detail');

@@ -1,4 +1,4 @@
-const { installWx, handshake, sentEvents, ack, push, flush } = require('./helpers/wx');
+const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
 const sock = require('../utils/socket');
 const packets = require('../utils/sio_packets');
 
@@ -24,7 +24,7 @@ function make(opts) {
   return s;
 }
 
-const lastTask = () => wx.connectSocket.mock.results[wx.connectSocket.mock.results.length - 1].value;
+const lastTask = () => lastSocketTask(wx);
 
 describe('framing', () => {
   test('encodes CONNECT with auth, EVENT with and without ack id, ACK', () => {

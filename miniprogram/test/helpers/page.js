@@ -25,6 +25,14 @@ function loadPage(route) {
   return comp;
 }
 
+// After a test: the page unloaded, and the app's live socket and duty (utils/live.js,
+// utils/duty.js, module singletons) dropped so that the next test starts without them.
+function closePage(page) {
+  if (page) page.instance.onUnload();
+  require('../../utils/duty').reset();
+  require('../../utils/live').reset();
+}
+
 const texts = (comp, selector) => comp.querySelectorAll(selector).map((n) => n.dom.textContent.trim());
 
-module.exports = { loadPage, texts, simulate, ROOT };
+module.exports = { loadPage, closePage, texts, simulate, ROOT };

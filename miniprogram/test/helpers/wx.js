@@ -103,9 +103,15 @@ function push(task, name, data) {
   task.serverSend('42' + JSON.stringify([name, data]));
 }
 
+// The socket task the app opened last (a reconnect opens a new one).
+function lastSocketTask(wx) {
+  const opened = wx.connectSocket.mock.results;
+  return opened[opened.length - 1].value;
+}
+
 // Let pending promise chains run (works under fake timers too).
 async function flush(rounds) {
   for (let i = 0; i < (rounds || 50); i++) await Promise.resolve();
 }
 
-module.exports = { installWx, FakeSocketTask, handshake, sentEvents, ack, push, flush };
+module.exports = { installWx, FakeSocketTask, handshake, sentEvents, ack, push, flush, lastSocketTask };
