@@ -298,12 +298,34 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
         if action != "no_show":
             await self.env.emitter.alert("order_handed_back", orderId=self.id, providerId=gone)
         again = State(tried=(*state_of(self.row).tried, gone))
+        await self._expire_later({"dispatch": dumps(again)})
+        await self._dispatch()
+
+    async def _expire_later(self, changes: dict) -> None:
+        """The expiry clock starts again (back in dispatch), with `changes` in the same write."""
         expires_at = self.env.clock() + timedelta(seconds=self.env.settings.order_expiry_s)
         if self.row["scheduled_at"] is not None:
             expires_at = max(expires_at, self.row["scheduled_at"])
-        if await self._write({"expires_at": expires_at, "dispatch": dumps(again)}, None, None):
+        if await self._write({"expires_at": expires_at, **changes}, None, None):
             self._arm_expiry()
+
+    async def _then_redispatch(self, before: dict, action: str) -> None:
+        """Staff start the chain again: every offer out now is withdrawn, the chain starts
+        from its first stage with nobody left out."""
+        self.stop()
+        await self._withdraw_all("withdrawn", before)
+        await self._expire_later({})
         await self._dispatch()
+
+    async def _then_reassigned(self, before: dict, action: str) -> None:
+        """Staff moved the order to another provider: the one on it hears it is gone
+        (`order.taken`, reason `reassigned`); the new one gets a personal offer."""
+        gone = before["provider_id"]
+        self.stop()  # the slot's reminder and no-show timers were the old provider's
+        self.crowd.discard(gone)
+        await offers.withdraw(self.env, self.id, [gone], "reassigned")
+        await self._expire_later({})
+        await self._offer_to(self.row["offered_provider_id"])
 
     async def _then_offer_assigned(self, before: dict, action: str) -> None:
         """Staff chose the provider: the chain pauses; its batch offers are withdrawn."""
@@ -331,6 +353,8 @@ FOLLOW_UPS = {
     "release_provider": OrderActor._then_release_provider,
     "dispatch_again": OrderActor._then_dispatch_again,
     "offer_assigned": OrderActor._then_offer_assigned,
+    "redispatch": OrderActor._then_redispatch,
+    "reassigned": OrderActor._then_reassigned,
     "watch_slot": OrderActor._then_watch_slot,
     "refund_deposit": OrderActor._then_refund_deposit,
     "end": OrderActor._then_end,

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
-from actors.dispatch.plan import dumps, offered_to, state_of
+from actors.dispatch.plan import State, dumps, offered_to, state_of
 from actors.results import fail, not_found
 
 CUSTOMER, PROVIDER, SYSTEM = "customer", "provider", "system"
@@ -79,6 +79,11 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("pending", "auto_assign"): _r("accepted", SYSTEM),
     ("accepted", "slot_reminder"): _r("accepted", SYSTEM),
     ("accepted", "no_show"): _r("pending", SYSTEM),
+    # staff take over (issue #11): the chain again from its start (a pinned order, or staff
+    # wanting it), and an order a provider holds offered to another one instead
+    ("pending", "redispatch"): _r("pending", "staff"),
+    ("accepted", "reassign"): _r("pending", "staff", guards=("another_provider",)),
+    ("departed", "reassign"): _r("pending", "staff", guards=("another_provider",)),
 }
 
 # paymentStatus follows the order's payments (CONTRACT §6): moves made by the system in any
@@ -109,35 +114,40 @@ def roles_for(action: str) -> frozenset[str]:
     return _ROLES_FOR.get(action, frozenset())
 
 
-# --- guards: named predicates over (order row, provider id of the caller) → refusal or None ---
+# --- guards: named predicates over (order row, provider id of the caller, the action's args) ---
 
 
 class Guard(NamedTuple):
-    holds: Callable[[dict, int | None], bool]
+    holds: Callable[[dict, int | None, dict], bool]
     code: str
     message: str
 
 
 GUARDS: dict[str, Guard] = {
     "open_to_grab": Guard(
-        lambda o, pid: o["dispatch_mode"] == "grab" and state_of(o).stage in ("", "grab"),
+        lambda o, pid, x: o["dispatch_mode"] == "grab" and state_of(o).stage in ("", "grab"),
         "not_grabbable",
         "this order is not open to grab (it is dispatched, or its grab window closed)",
     ),
     "holds_offer": Guard(
-        lambda o, pid: pid is not None and pid in offered_to(o),
+        lambda o, pid, x: pid is not None and pid in offered_to(o),
         "not_offered",
         "this order is not offered to you to accept or decline",
     ),
     "has_quote": Guard(
-        lambda o, pid: o["quoted_amount"] is not None,
+        lambda o, pid, x: o["quoted_amount"] is not None,
         "no_quote",
         "there is no quote to confirm yet",
     ),
     "no_open_quote": Guard(
-        lambda o, pid: o["quoted_amount"] is None,
+        lambda o, pid, x: o["quoted_amount"] is None,
         "quote_pending",
         "the customer must confirm the quote first",
+    ),
+    "another_provider": Guard(
+        lambda o, pid, x: x.get("providerId") != o["provider_id"],
+        "same_provider",
+        "the order is already this provider's",
     ),
 }
 
@@ -240,6 +250,28 @@ EFFECTS: dict[str | tuple[str, str], Effect] = {
         detail=lambda o, a, x: {"providerId": x["providerId"]},
         then=("offer_assigned",),
     ),
+    "redispatch": Effect(  # a direct order joins the chain as an auto one
+        writes=lambda o, a, x: {
+            "offered_provider_id": None,
+            "dispatch_mode": "auto" if o["dispatch_mode"] == "direct" else o["dispatch_mode"],
+            "dispatch": dumps(State()),
+        },
+        detail=lambda o, a, x: {"previousStage": state_of(o).stage},
+        then=("redispatch",),
+    ),
+    "reassign": Effect(  # the provider on it leaves; the new one gets a personal offer
+        writes=lambda o, a, x: {
+            "provider_id": None,
+            "accepted_at": None,
+            "departed_at": None,
+            "offered_provider_id": x["providerId"],
+            "dispatch": dumps(
+                replace(state_of(o), offered=(), tried=(*state_of(o).tried, o["provider_id"]))
+            ),
+        },
+        detail=lambda o, a, x: {"providerId": x["providerId"], "fromProviderId": o["provider_id"]},
+        then=("release_provider", "reassigned"),
+    ),
     "expire": Effect(then=("end",)),
     "dispatch": Effect(
         writes=lambda o, a, x: {"dispatch": x["state"], "offered_provider_id": None},
@@ -334,7 +366,7 @@ def decide(
         return fail(409, "invalid_transition", f"cannot {action} an order that is {status}")
     for name in rule.guards:
         guard = GUARDS[name]
-        if not guard.holds(order, actor.get("providerId")):
+        if not guard.holds(order, actor.get("providerId"), args):
             return fail(409, guard.code, guard.message)
     effect = effect_of(status, action)
     changes = {"status": rule.to} if rule.to != status else {}

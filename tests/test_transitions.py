@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from actors.dispatch.plan import State, state_of
 from actors.results import ok
 from actors.transitions import (
     ASSIGNED,
@@ -81,6 +82,14 @@ ALLOWED.update(
         ("accepted", "no_show"): ("pending", {"system"}),
     }
 )
+# Issue #11: staff start the chain again, or move an order a provider holds to another one.
+ALLOWED.update(
+    {
+        ("pending", "redispatch"): ("pending", STAFF),
+        ("accepted", "reassign"): ("pending", STAFF),
+        ("departed", "reassign"): ("pending", STAFF),
+    }
+)
 # Which kind of caller may ever make each action (else 403, whatever the status).
 MAY_EVER = {
     "grab": PROVIDERS,
@@ -94,6 +103,8 @@ MAY_EVER = {
     "confirm-quote": CUSTOMERS,
     "cancel": CUSTOMERS | STAFF,
     "assign": STAFF,
+    "redispatch": STAFF,
+    "reassign": STAFF,
     "offer_timeout": {"system"},
     "expire": {"system"},
     **{action: {"system"} for action in (*PAYMENT_MOVES, *DISPATCH_MOVES)},
@@ -102,6 +113,7 @@ ACTIONS = sorted(MAY_EVER)
 ARGS = {
     "quote": {"amount": 8800},
     "assign": {"providerId": HOLDER},
+    "reassign": {"providerId": HOLDER},
     "cancel": {"reason": "x"},
     **{a: {"paymentStatus": "paid", "detail": {"paymentId": 3}} for a in PAYMENT_MOVES},
     "dispatch": {"state": "{}", "detail": {"stage": "batches"}},
@@ -191,6 +203,7 @@ def test_the_table_is_the_contract():
         ("holds_offer", "pending", "decline", "crowd", {}),
         ("has_quote", "arrived", "confirm-quote", "customer", {"quoted_amount": None}),
         ("no_open_quote", "arrived", "start", "assignee", {"quoted_amount": 9900}),
+        ("another_provider", "accepted", "reassign", "admin", {"provider_id": HOLDER}),
     ],
 )
 def test_each_guard_refuses(guard, status, action, caller, change):
@@ -241,6 +254,17 @@ def test_effects_write_what_the_action_means():
         order("pending", "cancel"), CALLERS["admin"], "cancel", ARGS["cancel"], set(), NOW
     )
     assert cancel.changes["cancel_by"] == "staff" and cancel.detail == {"reason": "x"}
+    row = {**order("accepted", "reassign"), "dispatch": '{"stage": "batches", "tried": [3]}'}
+    moved = decide(row, CALLERS["admin"], "reassign", ARGS["reassign"], set(), NOW)
+    assert moved.changes["provider_id"] is None and moved.changes["offered_provider_id"] == HOLDER
+    assert state_of(moved.changes).tried == (3, ASSIGNEE)  # not offered it again by the chain
+    assert moved.detail == {"providerId": HOLDER, "fromProviderId": ASSIGNEE}
+    assert moved.then == ("release_provider", "reassigned")
+    row = {**order("pending", "redispatch"), "dispatch": '{"stage": "alert", "pinned": true}'}
+    again = decide(row, CALLERS["dispatcher"], "redispatch", {}, set(), NOW)
+    assert again.changes["dispatch_mode"] == "auto"  # a direct order joins the chain
+    assert state_of(again.changes) == State() and again.changes["offered_provider_id"] is None
+    assert again.detail == {"previousStage": "alert"} and again.then == ("redispatch",)
 
 
 @pytest.mark.parametrize(

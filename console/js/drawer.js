@@ -1,5 +1,5 @@
 // An order's drawer: details, payments, dispatch explanation, timeline, chat (read-only);
-// assign, cancel and refund.
+// assign (or reassign an order a provider holds), re-open dispatch, cancel and refund.
 
 import { api } from "./api.js";
 import { $, el, clear, fmtTime, fmtYuan } from "./dom.js";
@@ -10,6 +10,7 @@ import {
 
 const PAY_KIND_LABEL = { deposit: "定金", balance: "尾款", full: "全款" };
 const PAY_ROW_LABEL = { open: "待支付", paid: "已支付", failed: "支付失败", closed: "已关闭", refunding: "退款中", refunded: "已退款" };
+const REASSIGNABLE = new Set(["accepted", "departed"]);
 const REFUND_LABEL = { processing: "处理中", success: "成功", failed: "失败", closed: "已关闭" };
 
 export class Drawer {
@@ -20,6 +21,7 @@ export class Drawer {
     $("drawer-close").addEventListener("click", () => this.close());
     $("assign-form").addEventListener("submit", (e) => { e.preventDefault(); this.assign(); });
     $("cancel-form").addEventListener("submit", (e) => { e.preventDefault(); this.cancel(); });
+    $("redispatch-form").addEventListener("submit", (e) => { e.preventDefault(); this.redispatch(); });
     $("refund-form").addEventListener("submit", (e) => { e.preventDefault(); this.refund(); });
     $("assign-select").addEventListener("change", () => { $("assign-id").value = ""; });
   }
@@ -88,7 +90,12 @@ export class Drawer {
       dl.append(el("dt", { text: k }), el("dd", { text: v, dataset: { field: k } }));
     }
     const live = LIVE_STATUSES.has(o.status);
-    $("assign-form").hidden = o.status !== "pending";
+    this.status = o.status;
+    // pending: assign (a personal offer); accepted or departed: move it to another provider
+    const moving = REASSIGNABLE.has(o.status);
+    $("assign-form").hidden = o.status !== "pending" && !moving;
+    $("assign-submit").textContent = moving ? "改派" : "指派";
+    $("redispatch-form").hidden = o.status !== "pending";
     $("cancel-form").hidden = !live;
   }
 
@@ -238,8 +245,13 @@ export class Drawer {
     await this.assignTo(orderId, providerId);
   }
 
-  /** Assign (a personal offer) and say so in the drawer: from its form or a drop on the map. */
+  /** Assign (a personal offer) and say so in the drawer: from its form or a drop on the map.
+   * An order a provider holds is reassigned: that provider leaves it, the new one is offered it. */
   async assignTo(orderId, providerId) {
+    if (REASSIGNABLE.has(this.status) && orderId === this.orderId) {
+      await this.reassign(orderId, providerId);
+      return;
+    }
     try {
       const order = await api("POST", `/api/orders/${orderId}/assign`, { providerId });
       // Staff assignment is a personal offer: the order is accepted when the provider says yes.
@@ -247,6 +259,28 @@ export class Drawer {
       this.onOrder(order);
     } catch (err) {
       this.message(`指派失败：${err.message}`, true);
+    }
+  }
+
+  async reassign(orderId, providerId) {
+    try {
+      const order = await api("POST", `/api/orders/${orderId}/reassign`, { providerId });
+      this.message(`已改派给师傅 #${providerId}，等待师傅接单`);
+      $("assign-id").value = "";
+      this.onOrder(order);
+    } catch (err) {
+      this.message(`改派失败：${err.message}`, true);
+    }
+  }
+
+  async redispatch() {
+    const orderId = this.orderId;
+    try {
+      const order = await api("POST", `/api/orders/${orderId}/redispatch`);
+      this.message("已重新派单");
+      this.onOrder(order);
+    } catch (err) {
+      this.message(`重新派单失败：${err.message}`, true);
     }
   }
 

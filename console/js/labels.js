@@ -63,7 +63,7 @@ export const ACTION_LABEL = {
   complete: "完工", cancel: "取消", slot_reminder: "预约提醒", no_show: "师傅未按时出发",
   payment_opened: "发起支付", paid: "已支付", payment_failed: "支付失败",
   payment_closed: "支付关闭", refund_requested: "申请退款", refunded: "已退款",
-  refund_failed: "退款失败",
+  refund_failed: "退款失败", redispatch: "重新派单", reassign: "改派",
 };
 
 export const label = (table, key) => table[key] ?? String(key ?? "—");

@@ -210,7 +210,13 @@ async def order_messages(call: Call):
     }
 
 
-_BODIES = {"quote": QuoteIn, "cancel": CancelIn, "decline": CancelIn, "assign": AssignIn}
+_BODIES = {
+    "quote": QuoteIn,
+    "cancel": CancelIn,
+    "decline": CancelIn,
+    "assign": AssignIn,
+    "reassign": AssignIn,
+}
 
 
 def _action_handler(action: str):
