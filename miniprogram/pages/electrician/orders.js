@@ -1,13 +1,11 @@
 // The provider's orders: GET /api/orders?status=&page=&limit= → {items, total} (CONTRACT §5:
 // a provider sees those assigned to them), a tab per status, pull down to refresh, more on
 // reaching the bottom. A tap opens the provider's order detail.
-const api = require('../../utils/api');
 const auth = require('../../utils/auth');
-const config = require('../../utils/config');
 const st = require('../../utils/order_status');
 const pa = require('../../utils/provider_actions');
 const { formatTime } = require('../../utils/format');
-const { pagedListPage } = require('../../utils/paged_list');
+const { orderListPage } = require('../../utils/order_list');
 
 function decorate(o) {
   return {
@@ -24,29 +22,11 @@ function decorate(o) {
   };
 }
 
-Page(pagedListPage({
-  data: {
+Page(
+  orderListPage({
     filters: pa.STATUS_FILTERS,
-    status: '',
-  },
-
-  onLoad(query) {
-    if (query && query.status) this.setData({ status: query.status });
-    return this.reload();
-  },
-
-  onFilterTap(e) {
-    return this.showTab(e.currentTarget.dataset.status);
-  },
-
-  fetchPage(page) {
-    return auth
-      .ensureRole('provider')
-      .then(() => api.get('/api/orders', { status: this.data.status, page, limit: config.pageSize }))
-      .then((res) => ({ items: (res.items || []).map(decorate), total: res.total }));
-  },
-
-  onOrderTap(e) {
-    wx.navigateTo({ url: '/pages/electrician/order-detail?id=' + e.currentTarget.dataset.id });
-  },
-}));
+    signIn: () => auth.ensureRole('provider'),
+    decorate,
+    detailPage: '/pages/electrician/order-detail',
+  })
+);
