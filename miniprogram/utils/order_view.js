@@ -1,5 +1,5 @@
-// What the customer's and the provider's order detail pages share: reading the order with its
-// timeline, the seq order in which a newer state replaces the shown one (CONTRACT §7), and
+// What the customer's and the provider's order detail pages share: reading and showing the
+// order with its timeline, the seq order in which a newer state replaces the shown one (CONTRACT §7), and
 // the sheet of reasons a cancel or a decline asks for.
 const api = require('./api');
 
@@ -7,6 +7,24 @@ const api = require('./api');
 function fetchOrderAndTimeline(orderId) {
   const base = '/api/orders/' + orderId;
   return Promise.all([api.get(base), api.get(base + '/timeline').catch(() => null)]);
+}
+
+// A detail page's first load, for page.orderId: signed in (signIn()), the order shown
+// (page.setOrder) with its timeline (timelineItem per event), then live (page.startLive), then
+// afterOpen(order) if given. A failure leaves `error` on the page and a toast.
+function openOrderDetail(page, { signIn, timelineItem, afterOpen }) {
+  return signIn()
+    .then(() => fetchOrderAndTimeline(page.orderId))
+    .then(([order, timeline]) => {
+      page.setOrder(order);
+      page.setData({ loading: false, timeline: ((timeline && timeline.items) || []).map(timelineItem) });
+      page.startLive(order);
+      return afterOpen ? afterOpen(order) : undefined;
+    })
+    .catch((err) => {
+      page.setData({ loading: false, error: (err && err.message) || '加载失败' });
+      api.showError(err);
+    });
 }
 
 // An order older (by seq) than the one shown: a late reply that must not replace it.
@@ -31,4 +49,4 @@ function chooseReason(reasons) {
   });
 }
 
-module.exports = { fetchOrderAndTimeline, isOlder, isNewStatusEvent, chooseReason };
+module.exports = { fetchOrderAndTimeline, openOrderDetail, isOlder, isNewStatusEvent, chooseReason };

@@ -66,18 +66,7 @@ Page({
   onLoad(query) {
     this.orderId = Number(query && query.id);
     this.offs = [];
-    return auth
-      .ensureRole('provider')
-      .then(() => ov.fetchOrderAndTimeline(this.orderId))
-      .then(([order, timeline]) => {
-        this.setOrder(order);
-        this.setData({ loading: false, timeline: ((timeline && timeline.items) || []).map(timelineItem) });
-        this.startLive(order);
-      })
-      .catch((err) => {
-        this.setData({ loading: false, error: (err && err.message) || '加载失败' });
-        api.showError(err);
-      });
+    return ov.openOrderDetail(this, { signIn: () => auth.ensureRole('provider'), timelineItem });
   },
 
   // back from repair-input (a quote, a completion): read the order again

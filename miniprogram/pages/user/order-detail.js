@@ -82,23 +82,16 @@ Page({
   onLoad(query) {
     this.orderId = Number(query && query.id);
     this.offs = [];
-    return auth
-      .ensureLogin('customer')
-      .then(() => ov.fetchOrderAndTimeline(this.orderId))
-      .then(([order, timeline]) => {
-        this.setOrder(order);
-        this.setData({ loading: false, timeline: ((timeline && timeline.items) || []).map(timelineItem) });
-        this.startLive(order);
-        // a deposit asked by the order's area brings 支付定金 while the order is live
-        return areas.depositFor(order).then((deposit) => {
+    return ov.openOrderDetail(this, {
+      signIn: () => auth.ensureLogin('customer'),
+      timelineItem,
+      // a deposit asked by the order's area brings 支付定金 while the order is live
+      afterOpen: (order) =>
+        areas.depositFor(order).then((deposit) => {
           this.deposit = deposit;
           if (deposit > 0) this.setData({ actions: st.actionButtons(this.data.order, { deposit }) });
-        });
-      })
-      .catch((err) => {
-        this.setData({ loading: false, error: (err && err.message) || '加载失败' });
-        api.showError(err);
-      });
+        }),
+    });
   },
 
   onUnload() {
