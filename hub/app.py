@@ -33,6 +33,7 @@ from hub import console, metrics, openapi, secret_files
 from hub.actor_gateway import ActorGateway
 from hub.auth import TokenService
 from hub.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
+from hub.fanout import ResyncingRedisManager
 from hub.ratelimit import RateLimiter
 from hub.realtime import Realtime
 from hub.router import to_starlette
@@ -151,7 +152,8 @@ class Hub:
 def create_app(settings: Settings, actors: ActorGateway):
     hub = Hub(settings, actors)
     channel = channel_for(MysqlDsn.parse(settings.mysql_url).database)
-    realtime = Realtime(hub, socketio.AsyncRedisManager(settings.redis_url, channel=channel))
+    # the hosts' events; after Redis is lost, sockets are dropped to resync (hub/fanout.py)
+    realtime = Realtime(hub, ResyncingRedisManager(settings.redis_url, channel=channel))
     hub.sio = realtime.sio
     metrics.install(hub, realtime.sio)  # /metrics: sockets, events, Redis (hub/metrics.py)
 
