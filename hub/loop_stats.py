@@ -11,7 +11,7 @@ objects alive then are frozen (`gc.freeze()`: moved to a permanent generation th
 never scans again), and the thresholds are raised so that generation 2, whose pause grows with
 everything alive, runs rarely (`HUB_GC_TUNE=0` keeps Python's defaults: the before/after
 comparison). Connections still make long-lived objects: every `HUB_GC_FREEZE_S` (default
-10 s, 0 = never) the young generations are collected and what survived is frozen too, so a
+10 s, 0 = never) the youngest generation is collected and what survived is frozen too, so a
 collection only ever walks the last few seconds' survivors (a short pause, often) instead of
 everything (a long one). The cost: a cycle frozen while alive is never collected once it
 becomes garbage — what a connection that closes later leaves in cycles stays in memory until
@@ -82,7 +82,9 @@ async def run_refreezer(every_s: float) -> None:
     """Freeze the survivors of the young generations now and then (see the module's text)."""
     while True:
         await asyncio.sleep(every_s)
-        gc.collect(1)  # the young garbage goes first; what survives it is long-lived
+        # generation 0 only (at most THRESHOLDS[0] objects): a generation-1 pass here walked
+        # 10 s of survivors, 0.3-2.5 s on the wall at 4,000 providers (docs/benchmarks.md)
+        gc.collect(0)
         gc.freeze()
 
 
