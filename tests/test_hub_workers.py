@@ -1,6 +1,7 @@
-"""Several hub processes on one port (HUB_WORKERS, hub/workers.py): the kernel spreads the
-sockets over both processes, events cross between them through Redis, a grab storm and an
-order's whole life stay correct, long-polling is refused, and a dead worker comes back."""
+"""Several hub processes on one port (HUB_WORKERS, hub/workers.py), with an embedded Ray as
+`make run` has: the kernel spreads the sockets over both processes, events cross between them
+through Redis, a grab storm and an order's whole life stay correct, long-polling is refused,
+and a dead worker comes back."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from load.processes import tcp_ports
 
 @pytest.fixture(scope="module")
 def two_process_hub(hub_factory):
-    hub = hub_factory(HUB_WORKERS=2)
-    return hub
+    # As `make run` runs it: an embedded Ray, which the second process joins by the address
+    # the first gives it (tests/test_cluster.py has two processes on a joined cluster).
+    return hub_factory(HUB_WORKERS=2, RAY_ADDRESS="")
 
 
 async def _serving(hub, n: int) -> list[int]:
