@@ -1,7 +1,7 @@
 // 领券中心: the offers shown with their rule, scope, validity and what is left; a claim, and
 // each of the hub's refusals said in Chinese with the offer marked.
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 let page;
@@ -26,9 +26,7 @@ beforeEach(() => {
 });
 
 async function open() {
-  page = loadPage('pages/user/coupon-center');
-  await page.instance.onLoad({});
-  await flush();
+  page = await openPage('pages/user/coupon-center', {});
   return page;
 }
 

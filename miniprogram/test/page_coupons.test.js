@@ -1,6 +1,6 @@
 // 我的优惠券: a tab per status (usable / used / expired) asked of the hub, paged, pulled down.
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 let page;
@@ -27,9 +27,7 @@ beforeEach(() => {
 });
 
 async function open(query) {
-  page = loadPage('pages/user/coupons');
-  await page.instance.onLoad(query || {});
-  await flush();
+  page = await openPage('pages/user/coupons', query || {});
   return page;
 }
 

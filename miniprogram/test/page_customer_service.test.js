@@ -1,5 +1,5 @@
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 let page;
@@ -33,9 +33,7 @@ beforeEach(() => {
 });
 
 async function open(query) {
-  page = loadPage('pages/common/customer-service');
-  await page.instance.onLoad(query || {});
-  await flush();
+  page = await openPage('pages/common/customer-service', query || {});
   return page;
 }
 

@@ -1,6 +1,6 @@
 const { installWx, flush } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 
@@ -14,9 +14,7 @@ beforeEach(() => {
 
 test('apply: services and areas to choose, checked, posted; then back to the profile', async () => {
   wx.__route('POST', /^\/api\/providers\/apply$/, () => ({ statusCode: 201, data: { providerId: 11, verification: 'pending' } }));
-  const page = loadPage('pages/electrician/apply');
-  await page.instance.onLoad();
-  await flush();
+  const page = await openPage('pages/electrician/apply', );
   expect(texts(page, '.skill')).toEqual(['电路维修 · 电路检修', '水暖管道 · 水管维修']);
   expect(texts(page, '.area')).toEqual(['北京 望京']);
   page.querySelector('.submit').dispatchEvent('tap');
@@ -40,9 +38,7 @@ test('apply: services and areas to choose, checked, posted; then back to the pro
 
 test('a second application is told to wait', async () => {
   wx.__route('POST', /^\/api\/providers\/apply$/, () => ({ statusCode: 409, data: { error: { code: 'already_applied', message: 'applied', providerId: 11 } } }));
-  const page = loadPage('pages/electrician/apply');
-  await page.instance.onLoad();
-  await flush();
+  const page = await openPage('pages/electrician/apply', );
   page.instance.setData({ form: { name: '王师傅', certificateNo: 'DG-0001', certificateType: 1, skills: [1], serviceAreas: [5] } });
   await page.instance.onSubmitTap();
   expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '已提交过申请，请等待审核' }));

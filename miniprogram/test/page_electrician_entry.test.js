@@ -1,5 +1,5 @@
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 
@@ -10,9 +10,7 @@ beforeEach(() => {
 });
 
 test('the home page leads to the provider side (我是师傅)', async () => {
-  const page = loadPage('pages/index/index');
-  await page.instance.onLoad();
-  await flush();
+  const page = await openPage('pages/index/index', );
   expect(texts(page, '.provider-entry')).toEqual(['我是师傅']);
   page.querySelector('.provider-entry').dispatchEvent('tap');
   await flush();

@@ -1,6 +1,6 @@
 const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
-const { loadPage, texts, simulate, closePage } = require('./helpers/page');
+const { openPage, texts, simulate, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -26,9 +26,7 @@ const task = () => lastSocketTask(wx);
 const events = (name) => sentEvents(task()).filter((e) => e.name === name);
 
 async function open(offers) {
-  page = loadPage('pages/electrician/hall');
-  await page.instance.onLoad({});
-  await flush();
+  page = await openPage('pages/electrician/hall', {});
   handshake(task());
   await flush();
   const snaps = events('hall.snapshot');
@@ -156,9 +154,7 @@ test('an unapproved provider cannot go online: the reason is shown', async () =>
 test('a customer account cannot open the hall', async () => {
   wx.setStorageSync('orderhub.user', { id: 1, role: 'customer' });
   wx.__route('POST', /wechat-login$/, () => ({ statusCode: 200, data: { token: 'tok-c', user: { id: 1, role: 'customer' } } }));
-  page = loadPage('pages/electrician/hall');
-  await page.instance.onLoad({});
-  await flush();
+  page = await openPage('pages/electrician/hall', {});
   expect(texts(page, '.load-error')).toEqual(['当前微信账号是客户账号，不能进入师傅端']);
   expect(wx.connectSocket).not.toHaveBeenCalled();
 });

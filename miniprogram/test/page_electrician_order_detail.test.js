@@ -1,6 +1,6 @@
 const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
-const { loadPage, texts, closePage } = require('./helpers/page');
+const { openPage, texts, closePage } = require('./helpers/page');
 const { serveOrder } = require('./helpers/orders');
 
 let wx;
@@ -45,9 +45,7 @@ const tap = async (action) => {
 };
 
 async function open() {
-  page = loadPage('pages/electrician/order-detail');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/electrician/order-detail', { id: '7' });
   handshake(task());
   await flush();
   return page;

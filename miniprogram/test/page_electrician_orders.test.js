@@ -1,6 +1,6 @@
 const { installWx, flush } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 const { serveOrderList } = require('./helpers/orders');
 
 let wx;
@@ -22,9 +22,7 @@ beforeEach(() => {
 });
 
 test("lists the provider's orders a page at a time, with the provider's token", async () => {
-  const page = loadPage('pages/electrician/orders');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/electrician/orders', {});
   expect(wx.__requests[0].query).toEqual({ page: '1', limit: '10' });
   expect(wx.__requests[0].header.Authorization).toBe('Bearer tok-p');
   expect(page.querySelectorAll('.order')).toHaveLength(10);
@@ -43,9 +41,7 @@ test("lists the provider's orders a page at a time, with the provider's token", 
 });
 
 test('the status tabs ask the hub for that status', async () => {
-  const page = loadPage('pages/electrician/orders');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/electrician/orders', {});
   expect(texts(page, '.tab')).toEqual(['全部', '待出发', '已出发', '已到达', '服务中', '已完成', '已取消']);
   page.querySelectorAll('.tab')[4].dispatchEvent('tap');
   await flush(100);
@@ -58,9 +54,7 @@ test('the status tabs ask the hub for that status', async () => {
 });
 
 test('pull down reloads; a tap opens the provider order detail; an error is shown', async () => {
-  const page = loadPage('pages/electrician/orders');
-  await page.instance.onLoad({ status: 'accepted' });
-  await flush();
+  const page = await openPage('pages/electrician/orders', { status: 'accepted' });
   expect(wx.__requests[0].query.status).toBe('accepted');
   await page.instance.onPullDownRefresh();
   expect(wx.stopPullDownRefresh).toHaveBeenCalled();

@@ -1,6 +1,6 @@
 const { installWx, handshake, sentEvents, ack, flush, lastSocketTask } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 let page;
@@ -34,9 +34,7 @@ const task = () => lastSocketTask(wx);
 const posts = () => wx.__requests.filter((r) => r.method === 'POST');
 
 async function open(mode) {
-  page = loadPage('pages/electrician/repair-input');
-  await page.instance.onLoad({ id: '7', mode });
-  await flush();
+  page = await openPage('pages/electrician/repair-input', { id: '7', mode });
   return page;
 }
 

@@ -1,5 +1,5 @@
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 let page;
@@ -16,9 +16,7 @@ afterEach(() => {
 });
 
 async function open() {
-  page = loadPage('pages/user/evaluate');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/evaluate', { id: '7' });
   return page;
 }
 

@@ -1,5 +1,5 @@
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 
@@ -23,18 +23,14 @@ test("the hub's category slugs are shown in Chinese", async () => {
       { id: 11, category: 'appliance', name: '洗衣机维修', basePrice: 8000, durationMin: 60 },
     ],
   }));
-  const page = loadPage('pages/index/index');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/index/index', {});
   expect(texts(page, '.category')).toEqual(['家电维修', '电路维修']);
   expect(texts(page, '.service-name')).toEqual(['空调维修', '洗衣机维修', '电路故障检修']);
 });
 
 test('lists the services grouped by category, in first-seen order, with prices', async () => {
   wx.__route('GET', /^\/api\/services$/, () => ({ statusCode: 200, data: SERVICES }));
-  const page = loadPage('pages/index/index');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/index/index', {});
   expect(wx.__requests[0].header.Authorization).toBeUndefined();
   expect(texts(page, '.category')).toEqual(['电路维修', '灯具安装']);
   expect(page.querySelectorAll('.group')).toHaveLength(2);
@@ -49,9 +45,7 @@ test('lists the services grouped by category, in first-seen order, with prices',
 
 test('tapping a service opens the order form with that service', async () => {
   wx.__route('GET', /^\/api\/services$/, () => ({ statusCode: 200, data: SERVICES }));
-  const page = loadPage('pages/index/index');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/index/index', {});
   page.querySelectorAll('.service')[2].dispatchEvent('tap'); // 吸顶灯安装 (id 2)
   await flush();
   expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/user/order?serviceId=2' });
@@ -66,9 +60,7 @@ test('a failed load shows the error and a retry that loads again', async () => {
     ++n <= 3 ? 'fail' : { statusCode: 200, data: SERVICES.slice(0, 1) }
   );
   require('../utils/api').setSleep(() => Promise.resolve());
-  const page = loadPage('pages/index/index');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/index/index', {});
   expect(texts(page, '.load-error')[0]).toContain('request:fail');
   page.querySelector('.retry').dispatchEvent('tap');
   await flush(200);

@@ -1,5 +1,5 @@
 const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
-const { loadPage, texts, closePage } = require('./helpers/page');
+const { openPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -33,9 +33,7 @@ afterEach(() => {
 const task = () => lastSocketTask(wx);
 
 async function open(query) {
-  page = loadPage('pages/common/messages');
-  await page.instance.onLoad(query);
-  await flush();
+  page = await openPage('pages/common/messages', query);
   return page;
 }
 

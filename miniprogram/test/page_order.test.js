@@ -1,5 +1,5 @@
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 
@@ -19,9 +19,7 @@ beforeEach(() => {
 });
 
 async function openForm(query) {
-  const page = loadPage('pages/user/order');
-  await page.instance.onLoad(query || {});
-  await flush();
+  const page = await openPage('pages/user/order', query || {});
   return page;
 }
 

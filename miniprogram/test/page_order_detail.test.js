@@ -1,5 +1,5 @@
 const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
-const { loadPage, texts, simulate, closePage } = require('./helpers/page');
+const { openPage, texts, simulate, closePage } = require('./helpers/page');
 const { serveOrder } = require('./helpers/orders');
 
 let wx;
@@ -28,9 +28,7 @@ const watches = (t) => sentEvents(t).filter((e) => e.name === 'order.watch');
 const status = (seq, s, extra) => Object.assign({ orderId: 7, seq, status: s, at: '2026-11-29T09:0' + seq + ':00Z', by: 'provider', detail: {} }, extra || {});
 
 async function open() {
-  page = loadPage('pages/user/order-detail');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/order-detail', { id: '7' });
   handshake(task());
   await flush();
   return page;

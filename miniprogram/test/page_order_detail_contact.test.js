@@ -1,7 +1,7 @@
 // The customer's order detail: 拨打电话 through the order's masked number, and the subscribe
 // messages asked at their moments (the reminders card, 去支付), never in the way.
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts, closePage } = require('./helpers/page');
+const { openPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -30,9 +30,7 @@ afterEach(() => {
 
 async function open(order) {
   wx.__route('GET', /^\/api\/orders\/7$/, () => ({ statusCode: 200, data: order || ORDER }));
-  page = loadPage('pages/user/order-detail');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/order-detail', { id: '7' });
   return page;
 }
 

@@ -1,7 +1,7 @@
 // The order detail's ways on: pay and review once completed, the chat with the provider (with
 // a count of their new messages), after-sales.
 const { installWx, handshake, sentEvents, ack, push, flush, lastSocketTask } = require('./helpers/wx');
-const { loadPage, texts, closePage } = require('./helpers/page');
+const { openPage, texts, closePage } = require('./helpers/page');
 const { serveOrder } = require('./helpers/orders');
 
 let wx;
@@ -28,9 +28,7 @@ afterEach(() => {
 const task = () => lastSocketTask(wx);
 
 async function open() {
-  page = loadPage('pages/user/order-detail');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/order-detail', { id: '7' });
   handshake(task());
   await flush();
   const w = sentEvents(task()).find((e) => e.name === 'order.watch');

@@ -1,6 +1,6 @@
 // The order form's photos and its `direct` dispatch: a provider chosen from the nearby list.
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 
 let wx;
 
@@ -27,9 +27,7 @@ beforeEach(() => {
 });
 
 async function filled() {
-  const page = loadPage('pages/user/order');
-  await page.instance.onLoad({ serviceId: '1' });
-  await flush();
+  const page = await openPage('pages/user/order', { serviceId: '1' });
   page.instance.onDispatchChange({ detail: { value: 'direct' } });
   await flush();
   expect(texts(page, '.nearby-hint')).toEqual(['先选择服务项目和地址，再选择附近的师傅']);

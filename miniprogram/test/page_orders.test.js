@@ -1,5 +1,5 @@
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts } = require('./helpers/page');
+const { openPage, texts } = require('./helpers/page');
 const { serveOrderList } = require('./helpers/orders');
 
 let wx;
@@ -19,9 +19,7 @@ beforeEach(() => {
 });
 
 test('lists my orders a page at a time and stops at the total', async () => {
-  const page = loadPage('pages/user/orders');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/user/orders', {});
   expect(wx.__requests[0].query).toEqual({ page: '1', limit: '10' });
   expect(wx.__requests[0].header.Authorization).toBe('Bearer tok-c');
   expect(page.querySelectorAll('.order')).toHaveLength(10);
@@ -36,9 +34,7 @@ test('lists my orders a page at a time and stops at the total', async () => {
 });
 
 test('a status tab asks the hub for that status and starts again from page 1', async () => {
-  const page = loadPage('pages/user/orders');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/user/orders', {});
   const tabs = page.querySelectorAll('.tab');
   expect(texts(page, '.tab')).toEqual(['全部', '待接单', '已接单', '服务中', '已完成', '已取消']);
   tabs[4].dispatchEvent('tap');
@@ -52,9 +48,7 @@ test('a status tab asks the hub for that status and starts again from page 1', a
 });
 
 test('pull down reloads; tapping an order opens it', async () => {
-  const page = loadPage('pages/user/orders');
-  await page.instance.onLoad({});
-  await flush();
+  const page = await openPage('pages/user/orders', {});
   await page.instance.onReachBottom();
   await page.instance.onPullDownRefresh();
   expect(wx.stopPullDownRefresh).toHaveBeenCalled();

@@ -1,5 +1,5 @@
 const { installWx, handshake, push, flush, lastSocketTask } = require('./helpers/wx');
-const { loadPage, texts, closePage } = require('./helpers/page');
+const { openPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -31,9 +31,7 @@ afterEach(() => {
 const task = () => lastSocketTask(wx);
 
 async function open() {
-  page = loadPage('pages/user/payment');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/payment', { id: '7' });
   return page;
 }
 

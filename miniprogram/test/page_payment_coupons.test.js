@@ -1,7 +1,7 @@
 // Coupons at payment: the customer's coupons against what is due, the best one chosen, another
 // or none chosen by a tap, the chosen one's id sent at prepay.
 const { installWx, flush } = require('./helpers/wx');
-const { loadPage, texts, closePage } = require('./helpers/page');
+const { openPage, texts, closePage } = require('./helpers/page');
 
 let wx;
 let page;
@@ -37,9 +37,7 @@ afterEach(() => {
 });
 
 async function open() {
-  page = loadPage('pages/user/payment');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/payment', { id: '7' });
 }
 
 test('the best coupon is chosen; another, or none, by a tap; the chosen one is sent', async () => {

@@ -2,7 +2,7 @@
 // 支付定金 while the order is live, the payment page asks for `kind: deposit`, and after the
 // service the balance (final − the paid deposit).
 const { installWx, handshake, sentEvents, ack, flush, lastSocketTask } = require('./helpers/wx');
-const { loadPage, texts, closePage } = require('./helpers/page');
+const { openPage, texts, closePage } = require('./helpers/page');
 const { serveOrder } = require('./helpers/orders');
 
 let wx;
@@ -38,9 +38,7 @@ afterEach(() => {
 const task = () => lastSocketTask(wx);
 
 test("the detail offers 支付定金 while a deposit area's order is live", async () => {
-  page = loadPage('pages/user/order-detail');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/order-detail', { id: '7' });
   handshake(task());
   await flush();
   expect(texts(page, '.action')).toEqual(['支付定金', '取消订单']);
@@ -56,16 +54,12 @@ test("the detail offers 支付定金 while a deposit area's order is live", asyn
 test('outside any deposit area nothing is asked before the service', async () => {
   order.lat = 31.2;
   order.lng = 121.5;
-  page = loadPage('pages/user/order-detail');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/order-detail', { id: '7' });
   expect(texts(page, '.action')).toEqual(['取消订单']);
 });
 
 test('the payment page pays the deposit: min(deposit, estimated), kind deposit, no review yet', async () => {
-  page = loadPage('pages/user/payment');
-  await page.instance.onLoad({ id: '7', kind: 'deposit' });
-  await flush();
+  page = await openPage('pages/user/payment', { id: '7', kind: 'deposit' });
   expect(texts(page, '.due-label')).toEqual(['定金']);
   expect(texts(page, '.amount')).toEqual(['¥30.00']);
   await page.instance.onPayTap();
@@ -79,9 +73,7 @@ test('the payment page pays the deposit: min(deposit, estimated), kind deposit, 
 test('after the service the balance: final less the paid deposit, the hub picks the kind', async () => {
   order = Object.assign({}, order, { status: 'completed', paymentStatus: 'deposit_paid', price: { estimated: 8000, quoted: 12000, final: 12000 } });
   wx.__route('GET', /^\/api\/orders\/7\/payments$/, () => ({ statusCode: 200, data: { items: [{ id: 4, kind: 'deposit', status: 'paid', amount: 3000 }] } }));
-  page = loadPage('pages/user/payment');
-  await page.instance.onLoad({ id: '7' });
-  await flush();
+  page = await openPage('pages/user/payment', { id: '7' });
   expect(texts(page, '.due-label')).toEqual(['尾款']);
   expect(texts(page, '.amount')).toEqual(['¥90.00']);
   await page.instance.onPayTap();

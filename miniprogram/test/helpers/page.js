@@ -3,6 +3,7 @@
 // page lifecycles itself (comp.instance.onLoad(query)).
 const path = require('path');
 const simulate = require('miniprogram-simulate');
+const { flush } = require('./wx');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -25,6 +26,14 @@ function loadPage(route) {
   return comp;
 }
 
+// Load a page and run its onLoad(query) through (its promise and what it set going).
+async function openPage(route, query) {
+  const comp = loadPage(route);
+  await comp.instance.onLoad(query);
+  await flush();
+  return comp;
+}
+
 // After a test: the page unloaded, and the app's live socket and duty (utils/live.js,
 // utils/duty.js, module singletons) dropped so that the next test starts without them.
 function closePage(page) {
@@ -35,4 +44,4 @@ function closePage(page) {
 
 const texts = (comp, selector) => comp.querySelectorAll(selector).map((n) => n.dom.textContent.trim());
 
-module.exports = { loadPage, closePage, texts, simulate, ROOT };
+module.exports = { loadPage, openPage, closePage, texts, simulate, ROOT };
