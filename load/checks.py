@@ -22,6 +22,8 @@ from collections import defaultdict
 from datetime import UTC
 from urllib.parse import unquote, urlparse
 
+from actors.dispatch.plan import offered_to
+
 # The payment checks (load/pay_checks.py), run once the run has settled.
 PAY_CHECKS = (
     "double credits",
@@ -175,11 +177,19 @@ async def run_checks(merged: dict, mysql_url: str | None, t_stop: float | None =
         return verdict(False)
     try:
         orders = {
-            r[0]: {"status": r[1], "seq": r[2], "provider": r[3], "mode": r[4], "offered": r[5]}
+            r[0]: {
+                "status": r[1],
+                "seq": r[2],
+                "provider": r[3],
+                "mode": r[4],
+                # every personal offer held now: a batch's (the dispatch state), a direct or
+                # assigned one (the column)
+                "offered": offered_to({"offered_provider_id": r[5], "dispatch": r[6]}),
+            }
             for r in await fetch_in(
                 conn,
-                "SELECT id, status, seq, provider_id, dispatch_mode, offered_provider_id"
-                " FROM orders WHERE id IN ({ids})",
+                "SELECT id, status, seq, provider_id, dispatch_mode, offered_provider_id,"
+                " dispatch FROM orders WHERE id IN ({ids})",
                 ids,
             )
         }
@@ -289,7 +299,7 @@ async def run_checks(merged: dict, mysql_url: str | None, t_stop: float | None =
         row = orders.get(oid)
         if row is None:
             continue
-        open_to_me = row["status"] == "pending" and (row["mode"] == "grab" or row["offered"] == pid)
+        open_to_me = row["status"] == "pending" and (row["mode"] == "grab" or pid in row["offered"])
         if not open_to_me:
             stale.append(
                 {"providerId": pid, "orderId": oid, "status": row["status"], "mode": row["mode"]}
