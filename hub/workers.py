@@ -111,13 +111,16 @@ class Workers:
         print(f"[orderhub] hub worker {index + 1} started (pid {self.procs[index].pid})")
 
     def _watch(self, index: int) -> None:
+        delay = RESPAWN_DELAY_S
         while not self._stopping.is_set():
+            started = time.monotonic()
             code = self.procs[index].wait()
             if self._stopping.is_set():
                 return
-            log.error("hub worker %d exited (%s): starting it again", index + 1, code)
-            time.sleep(RESPAWN_DELAY_S)
-            if not self._stopping.is_set():
+            # one that keeps failing at start (Ray unreachable …) is retried less and less often
+            delay = RESPAWN_DELAY_S if time.monotonic() - started > 60 else min(delay * 2, 30)
+            log.error("hub worker %d exited (%s): restarting in %.0f s", index + 1, code, delay)
+            if not self._stopping.wait(delay):
                 self._spawn(index)
 
     def pids(self) -> list[int]:
