@@ -6,12 +6,7 @@ const config = require('./config');
 // In a develop build, a sandbox code set in storage (orderhub.sandboxCode = 'sandbox-alice')
 // stands in for wx.login's: the local WeChat sandbox knows only those (docs/miniprogram.md).
 function sandboxCode() {
-  if (config.envVersion() !== 'develop') return '';
-  try {
-    return wx.getStorageSync(config.KEYS.sandboxCode) || '';
-  } catch (e) {
-    return '';
-  }
+  return config.developSetting(config.KEYS.sandboxCode);
 }
 
 function wxLogin() {

@@ -50,6 +50,17 @@ function envVersion() {
   return 'develop';
 }
 
+// A develop-only setting kept in storage under `key` (a sandbox login code, the sandbox's
+// cashier): '' in trial and release builds, or when unset.
+function developSetting(key) {
+  if (envVersion() !== 'develop') return '';
+  try {
+    return wx.getStorageSync(key) || '';
+  } catch (e) {
+    return '';
+  }
+}
+
 function baseUrl() {
   try {
     const override = typeof wx !== 'undefined' && wx.getStorageSync && wx.getStorageSync(KEYS.baseUrl);
@@ -78,6 +89,7 @@ module.exports = {
   baseUrl,
   socketUrl,
   envVersion,
+  developSetting,
   // request retries (idempotent calls only) and socket back-off
   retry: { attempts: 2, baseDelayMs: 300 },
   socket: { minDelayMs: 500, maxDelayMs: 15000, factor: 2, heartbeatMs: 10000, ackTimeoutMs: 10000 },

@@ -23,12 +23,7 @@ function prepay(orderId, kind, couponId) {
 // the sandbox's cashier instead of WeChat's (the DevTools cannot pay a sandbox prepay);
 // ignored in trial/release, like the sandbox login code.
 function sandboxCashier() {
-  if (config.envVersion() !== 'develop') return '';
-  try {
-    return wx.getStorageSync(config.KEYS.sandboxCashier) || '';
-  } catch (e) {
-    return '';
-  }
+  return config.developSetting(config.KEYS.sandboxCashier);
 }
 
 // wx.requestPayment as a Promise: {ok: true} | {ok: false, cancelled, message}.
