@@ -19,6 +19,7 @@ from actors.dispatch.plan import State, dumps, offered_to, state_of
 from actors.emit import rooms
 from actors.env import Env
 from actors.mailbox import Mailbox
+from actors.order_alerts import OrderAlerts
 from actors.order_dispatch import OrderDispatch
 from actors.order_money import SYSTEM_ACTOR, OrderMoney
 from actors.order_schedule import OrderSchedule
@@ -37,7 +38,7 @@ log = logging.getLogger("orderhub.order")
 _RECENT_CMDS = 64
 
 
-class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
+class OrderActor(OrderDispatch, OrderSchedule, OrderMoney, OrderAlerts):
     def __init__(self, env: Env, row: dict):
         self.env = env
         self.row = row
@@ -64,6 +65,7 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
             await self._announce_created()
         if self.status == "pending":
             self._arm_expiry()
+            await self._arm_untaken()
             await self._dispatch()
         elif self.status == "accepted":
             await self._watch_slot()
@@ -198,13 +200,9 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
             self.env.contacts.moved(before, self.row)
         if self.env.notify is not None and self.status != before["status"]:
             self.env.notify.status_changed(self.id, self.status)  # sent in the background
-        # The answer is the order as this action left it: a follow-up may write an event of
-        # its own (a refused batch dispatches the next at once), and the caller must read
-        # its action's seq in the answer, not the follow-up's.
-        acted = order_json(self.row)
         for step in decision.then:
             await FOLLOW_UPS[step](self, before, action)
-        return ok(order=acted)
+        return ok(order=order_json(self.row))
 
     def _counters(self, decision: Decision) -> tuple:
         """Provider counters that commit with the change."""
@@ -312,6 +310,7 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney):
             expires_at = max(expires_at, self.row["scheduled_at"])
         if await self._write({"expires_at": expires_at, **changes}, None, None):
             self._arm_expiry()
+            await self._arm_untaken()
 
     async def _then_redispatch(self, before: dict, action: str) -> None:
         """Staff start the chain again: every offer out now is withdrawn, the chain starts

@@ -184,7 +184,11 @@ class PaymentActor:
         status = "failed" if state == "PAYERROR" else "closed"
         why = trade.get("trade_state_desc") or state
         guard = moves.ended(self.id, status, state, why)
-        await self._move(ENDINGS[state], status, guard, {"why": why, "via": via})
+        answer = await self._record(
+            self._moved(ENDINGS[state], status, guard, {"why": why, "via": via})
+        )
+        if status == "failed":
+            await self._alert_once(answer, "payment_failed", why=why)
 
     async def _ask_refund(self, out_refund_no: str, query: bool = False) -> None:
         """Ask WeChat for the refund (the same number again is the same refund) or about it."""
@@ -233,7 +237,9 @@ class PaymentActor:
             return  # PROCESSING: the notification or a later query ends it
         detail = {"amount": refund["amount"], "outRefundNo": number, "via": via}
         becomes = await self._status_after_refund(refund, succeeded=action == "refunded")
-        await self._record(self._moved(action, becomes, guard, detail, extra, key=number))
+        answer = await self._record(self._moved(action, becomes, guard, detail, extra, key=number))
+        if action == "refund_failed":
+            await self._alert_once(answer, "refund_failed", amount=refund["amount"])
 
     async def _status_after_refund(self, refund: dict, succeeded: bool) -> str:
         others = [
@@ -247,6 +253,18 @@ class PaymentActor:
         if others:
             return "refunding"
         return "refunded" if left <= 0 else "paid"
+
+    async def _alert_once(self, answer: dict, kind: str, **detail) -> None:
+        """Staff hear of a failed payment or refund (issue #11), once: only the move that
+        recorded it raises the alert (a repeated notification changes nothing)."""
+        if answer["ok"] and not answer.get("unchanged"):
+            await self.env.emitter.alert(
+                kind,
+                orderId=self.row["order_id"],
+                paymentId=self.id,
+                paymentKind=self.row["kind"],
+                **detail,
+            )
 
     # --- recording a move with the order ------------------------------------------------------
 

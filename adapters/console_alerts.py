@@ -91,3 +91,13 @@ async def open_ids(db: Database) -> list[int]:
         (OPEN_LIMIT * 10,),
     )
     return [r["id"] for r in rows]
+
+
+async def raised_for(db: Database, kind: str, order_id: int) -> bool:
+    """Whether an alert of this kind was already raised for the order (acknowledged or not):
+    a timer armed again after a restart must not raise it twice."""
+    row = await db.fetch_one(
+        "SELECT 1 AS x FROM console_alerts WHERE order_id = %s AND kind = %s LIMIT 1",
+        (order_id, kind),
+    )
+    return row is not None

@@ -58,6 +58,8 @@ class Policy:
     remind_before_min: float = 30.0
     depart_by_min: float = 15.0  # not departed this long before the slot: a no-show
     explain_top: int = 10  # candidates kept in an explanation
+    # staff hear of an order still untaken this long after it was placed (0: never)
+    untaken_alert_min: float = 10.0
 
     def to_json(self) -> dict:
         data = asdict(self)

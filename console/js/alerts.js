@@ -5,10 +5,16 @@
 // live alert rings (a short tone made with Web Audio: no sound file, nothing to load).
 
 import { api } from "./api.js";
-import { $, el, fmtTime } from "./dom.js";
-import { ALERT_LABEL, label } from "./labels.js";
+import { $, el, fmtTime, fmtYuan } from "./dom.js";
+import { ALERT_LABEL, MODE_LABEL, label } from "./labels.js";
 
-const DETAIL_LABEL = { orderId: "订单", providerId: "师傅", paymentId: "支付", reviewId: "评价", complaintId: "投诉", why: "原因", n: "次数", rating: "评分" };
+const DETAIL_LABEL = { orderId: "订单", providerId: "师傅", paymentId: "支付", reviewId: "评价", complaintId: "投诉", why: "原因", n: "次数", rating: "评分", minutes: "未接单超过（分钟）", dispatchMode: "派单方式", paymentKind: "支付类型", amount: "金额" };
+// values shown in Chinese, not as the hub's words
+const VALUE_LABEL = {
+  dispatchMode: (v) => label(MODE_LABEL, v),
+  paymentKind: (v) => label({ deposit: "定金", balance: "尾款", full: "全款" }, v),
+  amount: (v) => fmtYuan(v),
+};
 const HIDDEN = new Set(["type", "kind", "alertId", "at", "ackedAt", "ackedBy", "ackNote"]);
 
 export class Alerts {
@@ -37,7 +43,8 @@ export class Alerts {
     this.seq += 1;
     const kind = alert.kind;
     const details = Object.entries(alert).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => {
-      const value = Array.isArray(v) ? v.join(", ") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+      const value = VALUE_LABEL[k] ? VALUE_LABEL[k](v)
+        : Array.isArray(v) ? v.join(", ") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
       const no = k === "orderId" ? this.orderNo(v) : null;
       return `${DETAIL_LABEL[k] || k}: ${k.endsWith("Id") ? `#${value}` : value}${no ? ` ${no}` : ""}`;
     });

@@ -33,6 +33,9 @@ export const ALERT_LABEL = {
   low_review: "差评",
   complaint: "新投诉",
   no_number_available: "无可用隐私号",
+  order_untaken: "订单长时间无人接单",
+  payment_failed: "支付失败",
+  refund_failed: "退款失败",
 };
 
 export const REASON_LABEL = {
