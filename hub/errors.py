@@ -100,9 +100,37 @@ async def http_error_handler(request: Request, exc: HTTPException) -> Response:
     return json_response({"error": {"code": code, "message": message}}, status=exc.status_code)
 
 
+# MySQL client errors that mean the server is not there: can't connect (2002, 2003), gone
+# away (2006), lost the connection (2013).
+_MYSQL_UNREACHABLE = {2002, 2003, 2006, 2013}
+
+
+def store_unreachable(exc: BaseException) -> bool:
+    """The error is MySQL or Redis being unreachable (restarting, say), not a fault of the
+    hub's: the caller may retry, as after any 503 (the fault drills, tests/test_drills.py)."""
+    import pymysql
+    import redis.exceptions
+
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return True
+    if isinstance(exc, pymysql.err.InterfaceError):  # aiomysql: the connection is closed
+        return True
+    is_mysql = isinstance(exc, pymysql.err.OperationalError)
+    return is_mysql and bool(exc.args) and exc.args[0] in _MYSQL_UNREACHABLE
+
+
+def unreachable_body() -> dict:
+    return Unavailable("a data store is unreachable; retry").body()
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     import logging
 
+    if store_unreachable(exc):
+        logging.getLogger("orderhub").warning(
+            "a data store is unreachable on %s: %r", request.url.path, exc
+        )
+        return json_response(unreachable_body(), status=503)
     logging.getLogger("orderhub").exception("unhandled error on %s", request.url.path)
     return json_response(
         {"error": {"code": "internal", "message": "internal error; it has been logged"}},

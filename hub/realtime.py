@@ -17,7 +17,14 @@ from adapters.clock import iso, utcnow
 from adapters.orders import order_json
 from adapters.presence import REFRESH_S, Presence
 from hub.auth import Principal
-from hub.errors import ApiError, Forbidden, Invalid, ack_error
+from hub.errors import (
+    ApiError,
+    Forbidden,
+    Invalid,
+    ack_error,
+    store_unreachable,
+    unreachable_body,
+)
 from hub.models import In, Lat, Lng
 from hub.router import validation_message
 from hub.routes.orders import actor_of, grab_allowed, raise_for, seen_by, visible_order
@@ -177,7 +184,10 @@ class Realtime:
                 return await handler(sid, session, data)
             except ApiError as exc:
                 return ack_error(exc)
-            except Exception:
+            except Exception as exc:
+                if store_unreachable(exc):  # MySQL or Redis restarting: the app retries
+                    log.warning("socket handler %s: %r", handler.__name__, exc)
+                    return {"ok": False, **unreachable_body()}
                 log.exception("socket handler %s failed", handler.__name__)
                 return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
 
