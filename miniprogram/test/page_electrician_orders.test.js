@@ -1,7 +1,7 @@
 const { installWx, flush } = require('./helpers/wx');
 const { addProviderWx, loginProvider } = require('./helpers/provider');
 const { openPage, texts } = require('./helpers/page');
-const { serveOrderList } = require('./helpers/orders');
+const { serveOrderList, expectOrderListToTheEnd } = require('./helpers/orders');
 
 let wx;
 const STATUSES = ['accepted', 'departed', 'completed', 'in_progress', 'cancelled'];
@@ -31,13 +31,7 @@ test("lists the provider's orders a page at a time, with the provider's token", 
   expect(texts(page, '.tag-urgent')).toEqual(['加急']);
   expect(page.querySelectorAll('.on-order')).toHaveLength(6); // accepted, departed, in_progress
   expect(texts(page, '.scheduled')).toHaveLength(1);
-  await page.instance.onReachBottom();
-  await page.instance.onReachBottom();
-  await flush();
-  expect(page.querySelectorAll('.order')).toHaveLength(23);
-  expect(texts(page, '.no-more')).toEqual(['没有更多了']);
-  await page.instance.onReachBottom();
-  expect(wx.__requests).toHaveLength(3);
+  await expectOrderListToTheEnd(page, wx, 23);
 });
 
 test('the status tabs ask the hub for that status', async () => {

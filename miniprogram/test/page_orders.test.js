@@ -1,6 +1,6 @@
 const { installWx, flush } = require('./helpers/wx');
 const { openPage, texts } = require('./helpers/page');
-const { serveOrderList } = require('./helpers/orders');
+const { serveOrderList, expectOrderListToTheEnd } = require('./helpers/orders');
 
 let wx;
 
@@ -24,13 +24,7 @@ test('lists my orders a page at a time and stops at the total', async () => {
   expect(wx.__requests[0].header.Authorization).toBe('Bearer tok-c');
   expect(page.querySelectorAll('.order')).toHaveLength(10);
   expect(texts(page, '.order-status').slice(0, 2)).toEqual(['待接单', '已完成']);
-  await page.instance.onReachBottom();
-  await page.instance.onReachBottom();
-  await flush();
-  expect(page.querySelectorAll('.order')).toHaveLength(23);
-  expect(texts(page, '.no-more')).toEqual(['没有更多了']);
-  await page.instance.onReachBottom();
-  expect(wx.__requests).toHaveLength(3);
+  await expectOrderListToTheEnd(page, wx, 23);
 });
 
 test('a status tab asks the hub for that status and starts again from page 1', async () => {
