@@ -180,3 +180,56 @@ def payments_workbook(date: str, payments: list[dict]) -> bytes:
     last = max(len(payments) + 1, 2)
     _total_row(ws, len(PAYMENT_HEADERS), last, label_col=4, sums=[5, 6, 7], count_col=1)
     return _bytes(wb)
+
+
+COUPON_HEADERS = [
+    "编号", "名称", "优惠", "状态", "库存", "已发放", "自领", "已使用", "已过期", "成本（元）",
+    "使用率",
+]  # fmt: skip
+COUPON_STATUS = {"active": "发放中", "paused": "已暂停", "ended": "已结束"}
+PERCENT_FORMAT = "0.0%"
+
+
+def coupon_terms(t: dict) -> str:
+    """满 100 减 20, 无门槛减 5, or 8 折（最高减 30）: what the template gives."""
+    if t["kind"] == "threshold":
+        off = f"{t['amountOff'] / 100:g}"
+        return f"满 {t['threshold'] / 100:g} 减 {off}" if t.get("threshold") else f"无门槛减 {off}"
+    rate = f"{(100 - t['percentOff']) / 10:g} 折"
+    return f"{rate}（最高减 {t['maxOff'] / 100:g}）" if t.get("maxOff") else rate
+
+
+def coupons_workbook(at: str, templates: list[dict]) -> bytes:
+    """Every coupon template (as GET /api/admin/coupons answers) with issued, claimed, used,
+    expired and cost; each row's use rate and the totals (a grand use rate too) as formulas."""
+    wb = Workbook(write_only=True)
+    widths = [8, 24, 20, 9, 8, 9, 8, 9, 9, 12, 9]
+    ws = _sheet(wb, f"优惠券 {at}", COUPON_HEADERS, widths)
+    for r, t in enumerate(templates, start=2):
+        ws.append(
+            [
+                t["id"],
+                _cell(ws, text(t["name"]), user=True),
+                coupon_terms(t),
+                COUPON_STATUS.get(t["status"], t["status"]),
+                t["stock"],
+                t["issued"],
+                t["claimed"],
+                t["used"],
+                t["expired"],
+                _cell(ws, yuan(t["cost"]), MONEY_FORMAT),
+                _cell(ws, f'=IF(F{r}=0,"",H{r}/F{r})', PERCENT_FORMAT),
+            ]
+        )
+    last = max(len(templates) + 1, 2)
+    total = [None] * len(COUPON_HEADERS)
+    total[1] = _cell(ws, "合计", bold=True)
+    total[2] = _cell(ws, f'=COUNTA(B2:B{last})&" 种"', bold=True)
+    for c in range(5, 11):
+        letter = get_column_letter(c)
+        fmt = MONEY_FORMAT if c == 10 else None
+        total[c - 1] = _cell(ws, f"=SUM({letter}2:{letter}{last})", fmt, bold=True)
+    t = last + 1
+    total[10] = _cell(ws, f'=IF(F{t}=0,"",H{t}/F{t})', PERCENT_FORMAT, bold=True)
+    ws.append(total)
+    return _bytes(wb)

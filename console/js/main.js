@@ -5,6 +5,7 @@ import { api, all, session, whenUnauthorized } from "./api.js";
 import { $, el, fmtTime } from "./dom.js";
 import { Alerts } from "./alerts.js";
 import { Board } from "./board.js";
+import { Coupons } from "./coupons.js";
 import { Dashboard } from "./dashboard.js";
 import { Drawer } from "./drawer.js";
 import { LiveMap } from "./map.js";
@@ -92,11 +93,14 @@ async function start() {
   liveMap.setAreas(areas);
   const dashboard = new Dashboard($("dashboard"));
   const table = new OrderTable($("table"), { services: serviceById, areas, onOpen: openOrder });
+  const coupons = new Coupons($("coupons"));
+  $("view-coupons").hidden = user.role !== "admin"; // the coupon routes are admins' only
   showView = (view) => {
     for (const tab of document.querySelectorAll(".view-tab")) tab.classList.toggle("on", tab.dataset.view === view);
-    for (const id of ["live", "table", "dashboard"]) $(id).hidden = view !== id;
+    for (const id of ["live", "table", "dashboard", "coupons"]) $(id).hidden = view !== id;
     if (view === "live") liveMap.invalidate();
     else if (view === "table") table.load();
+    else if (view === "coupons") coupons.load().catch((err) => coupons.say(`加载失败：${err.message}`, true));
     else dashboard.load();
   };
 

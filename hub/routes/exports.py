@@ -1,5 +1,6 @@
 """The console's downloads (issue #11): a China day's orders and payments as Excel, and the
-daily report as PDF, for staff only. Files, not JSON: plain Starlette routes (as
+daily report as PDF, for staff only; the coupon templates' figures as Excel, for admins (as
+GET /api/admin/coupons). Files, not JSON: plain Starlette routes (as
 hub/routes/uploads.py), registered by hub/app.py through `routes()`. Each download is audited
 (an export is data leaving the hub)."""
 
@@ -12,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from adapters import dashboard, exports, exports_pdf, exports_xlsx
+from adapters import coupons, dashboard, exports, exports_pdf, exports_xlsx
+from adapters.clock import utcnow
 from hub.audit import audit
 from hub.auth import STAFF, principal_from_request
 from hub.errors import Forbidden
@@ -38,15 +40,22 @@ async def _report(hub, date, start, end) -> bytes:
     return await run_in_threadpool(exports_pdf.daily_report, date, figures)
 
 
+async def _coupons(hub, date, start, end) -> bytes:
+    """Every template as it stands now (`date` only names the file)."""
+    rows = await coupons.templates_with_counts(hub.db, utcnow())
+    templates = [coupons.template_json(r) for r in rows]
+    return await run_in_threadpool(exports_xlsx.coupons_workbook, date, templates)
+
+
 Maker = Callable[..., Awaitable[bytes]]
 
 
-def download(kind: str, make: Maker, media_type: str, suffix: str):
+def download(kind: str, make: Maker, media_type: str, suffix: str, roles=STAFF):
     async def handler(request: Request) -> Response:
         hub = request.app.state.hub
         me = principal_from_request(request, hub.tokens)
-        if me.role not in STAFF:
-            raise Forbidden("this needs the role dispatcher or admin")
+        if me.role not in roles:
+            raise Forbidden(f"this needs the role {' or '.join(roles)}")
         query = validate(DashboardQuery, dict(request.query_params))
         date, start, end = day_bounds(query.date)
         body = await make(hub, date, start, end)
@@ -70,4 +79,8 @@ def routes() -> list[Route]:
         Route("/api/admin/exports/orders.xlsx", download("orders", _orders, XLSX, "xlsx")),
         Route("/api/admin/exports/payments.xlsx", download("payments", _payments, XLSX, "xlsx")),
         Route("/api/admin/exports/daily-report.pdf", download("daily-report", _report, PDF, "pdf")),
+        Route(
+            "/api/admin/exports/coupons.xlsx",
+            download("coupons", _coupons, XLSX, "xlsx", roles=("admin",)),
+        ),
     ]
