@@ -24,6 +24,7 @@ export class ApiError extends Error {
     super(err.message || `HTTP ${status}`);
     this.status = status;
     this.code = err.code || "http_error";
+    this.details = err; // e.g. sms_code_required's phone and retryAfter
   }
 }
 

@@ -29,15 +29,49 @@ function showLogin(message = "") {
   $("login-user").focus();
 }
 
-async function login(event) {
+// This browser's id (kept in localStorage): a staff account with a phone passes an SMS code
+// once per device (docs/api.md "SMS"); a known device signs in with the password alone.
+function deviceId() {
+  const KEY = "orderhub.console.device";
+  let id = localStorage.getItem(KEY);
+  if (!id) {
+    id = crypto.randomUUID();
+    localStorage.setItem(KEY, id);
+  }
+  return id;
+}
+
+let resendTimer = null;
+function askSmsCode(details) {
+  $("login-sms-step").hidden = false;
+  $("login-sms-hint").textContent = `新设备登录：验证码已发送至 ${details.phone || "绑定手机"}，请输入短信验证码`;
+  $("login-sms").required = true;
+  $("login-sms").focus();
+  const resend = $("login-resend");
+  let left = Number(details.retryAfter) || 60;
+  resend.disabled = true;
+  clearInterval(resendTimer);
+  const tick = () => {
+    resend.textContent = left > 0 ? `重新发送（${left} 秒）` : "重新发送";
+    if (left <= 0) { resend.disabled = false; clearInterval(resendTimer); }
+    left -= 1;
+  };
+  tick();
+  resendTimer = setInterval(tick, 1000);
+}
+
+async function login(event, { resend = false } = {}) {
   event.preventDefault();
   const button = $("login-submit");
   button.disabled = true;
   $("login-error").textContent = "";
+  const code = $("login-sms").value.trim();
   try {
     const body = await api("POST", "/api/auth/login", {
       username: $("login-user").value.trim(),
       password: $("login-pass").value,
+      deviceId: deviceId(),
+      ...(code && !resend ? { smsCode: code } : {}),
     });
     if (!STAFF.has(body.user.role)) {
       $("login-error").textContent = "只有调度员和管理员可以登录调度台";
@@ -47,7 +81,10 @@ async function login(event) {
     $("login-pass").value = "";
     location.reload(); // start clean with the token
   } catch (err) {
-    $("login-error").textContent = err.code === "account_locked" ? "登录失败次数过多，账号已锁定" : `登录失败：${err.message}`;
+    if (err.code === "sms_code_required") { askSmsCode(err.details); return; }
+    $("login-error").textContent = err.code === "account_locked" ? "登录失败次数过多，账号已锁定"
+      : err.code === "invalid_code" ? "验证码错误或已失效，请重新输入"
+        : `登录失败：${err.message}`;
   } finally {
     button.disabled = false;
   }
@@ -187,6 +224,7 @@ async function start() {
 
 whenUnauthorized(() => { session.clear(); showLogin("登录已失效，请重新登录"); });
 $("login-form").addEventListener("submit", login);
+$("login-resend").addEventListener("click", (event) => { $("login-sms").value = ""; login(event, { resend: true }); });
 if (session.token && session.user && STAFF.has(session.user.role)) {
   start().catch((err) => {
     if (err.status !== 401) { $("conn").textContent = `● 加载失败：${err.message}`; }
