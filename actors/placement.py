@@ -126,13 +126,40 @@ class ShardedPlacement(Placement):
     def start(self) -> None:
         # On a cluster (RAY_ADDRESS), host i prefers node i mod nodes: the shards spread over
         # the nodes there are at start; one node alone needs no preference. A host that
-        # exists already (a hub restart) stays where it runs (get_if_exists). Joining with
-        # include_dashboard=False put every host on the head: hub/actor_gateway.py start_ray.
+        # exists already (a hub restart) stays where it runs.
         nodes = alive_nodes()
         for i, name in enumerate(self.standing_hosts()):
             node = nodes[i % len(nodes)] if len(nodes) > 1 else None
-            self._handles[name] = self._create(name, node)
+            self._handles[name] = self._existing(name) or self._place(name, node)
         log.info("%d standing hosts over %d Ray node(s)", self.hosts, len(nodes))
+
+    def _existing(self, name: str):
+        try:
+            return ray.get_actor(name, namespace=NAMESPACE)
+        except ValueError:
+            return None
+
+    def _place(self, name: str, node: str | None, tries: int = 10):
+        """A new host, on `node`. Measured on fresh two-node clusters here (Ray 2.60): a node
+        that has not yet run anything for this driver often turns a soft-affinity actor away
+        at once (to the head), for a few seconds; a hard affinity would pin the host to a node
+        that may die. So a host just made, holding nothing yet, that landed elsewhere is made
+        again, until it runs where it was asked to (or `tries` run out: it stays where it is)."""
+        handle = self._create(name, node)
+        for _ in range(tries - 1):
+            if node is None:
+                break
+            where = ray.get(handle.ping.remote(), timeout=120)["node"]
+            if where == node:
+                break
+            log.warning("host %s landed on node %s, not %s: placing it again", name, where, node)
+            ray.kill(handle, no_restart=True)
+            deadline = time.monotonic() + 30
+            while self._existing(name) is not None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(0.5)
+            handle = self._create(name, node)
+        return handle
 
     def attach(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout

@@ -33,8 +33,8 @@ def start_ray(settings: Settings) -> None:
         log_to_driver=os.environ.get("HUB_RAY_LOGS") == "1",
     )
     if settings.ray_address:
-        # Not include_dashboard here: passed when joining a cluster, it left every host this
-        # driver created on the head node, whatever node it was asked for (Ray 2.60, measured).
+        # include_dashboard only means something to a Ray this process starts; the hosts'
+        # placement on a cluster: actors/placement.py ShardedPlacement._place.
         ray.init(address=settings.ray_address, **kwargs)
     else:
         ray.init(
