@@ -16,6 +16,7 @@ from actors.results import fail
 from adapters import logs
 from adapters.settings import Settings
 from hub import metrics
+from hub.errors import store_unreachable, unreachable_body
 
 log = logging.getLogger("orderhub.actors")
 
@@ -77,6 +78,9 @@ class ActorGateway:
                 await asyncio.sleep(0.5)
             except RayError as exc:  # a bug inside the actor: answer, don't crash the caller
                 metrics.ray_call(method, "error", started)
+                if store_unreachable(getattr(exc, "cause", None) or exc):  # MySQL/Redis away
+                    log.warning("%s %s.%s: store unreachable: %s", kind, entity_id, method, exc)
+                    return {"ok": False, **unreachable_body()}
                 log.error("%s %s.%s raised: %s", kind, entity_id, method, exc)
                 return fail(500, "internal", "internal error; it has been logged")
         return None

@@ -32,7 +32,14 @@ from adapters.wechat_pay import gateway_for
 from hub import console, metrics, openapi, secret_files
 from hub.actor_gateway import ActorGateway
 from hub.auth import TokenService
-from hub.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
+from hub.errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    store_error_handler,
+    store_errors,
+    unexpected_error_handler,
+)
 from hub.fanout import ResyncingRedisManager
 from hub.ratelimit import RateLimiter
 from hub.realtime import Realtime
@@ -186,6 +193,7 @@ def create_app(settings: Settings, actors: ActorGateway):
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_error_handler,
+            **dict.fromkeys(store_errors(), store_error_handler),  # 503 while one restarts
             Exception: unexpected_error_handler,
         },
         lifespan=lifespan,

@@ -123,6 +123,26 @@ def unreachable_body() -> dict:
     return Unavailable("a data store is unreachable; retry").body()
 
 
+def store_errors() -> tuple[type[Exception], ...]:
+    """The exception classes `store_error_handler` is installed for: handled by class, so
+    Starlette does not also re-raise them to the server as it does for the catch-all 500
+    handler (a traceback per request while a store restarts)."""
+    import pymysql
+    import redis.exceptions
+
+    return (
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        pymysql.err.OperationalError,
+        pymysql.err.InterfaceError,
+    )
+
+
+async def store_error_handler(request: Request, exc: Exception) -> Response:
+    """503 while a store is unreachable; any other error of a store's client is a 500."""
+    return await unexpected_error_handler(request, exc)
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     import logging
 
