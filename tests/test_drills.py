@@ -56,25 +56,34 @@ class Stack:
     prefix: str = field(default_factory=lambda: f"drill{uuid.uuid4().hex[:6]}")
 
 
-@pytest.fixture(scope="module")
-def stack(hub_factory):
+@pytest.fixture(scope="session")
+def drill_backends():
+    """The private stores and the proxy, up until the session ends: the drill hub's Ray hosts
+    stay on the session's Ray head after its hub stops (as every test hub's do) and must not
+    spend the rest of the suite retrying a database that is gone."""
     stores = PrivateStores()
     proxy = None
     try:
         stores.start()
         proxy = SlowProxy("127.0.0.1", stores.mariadb.port).start()
-        hub = hub_factory(
-            MYSQL_URL=f"mysql://root@127.0.0.1:{proxy.listen_port}/{DATABASE}",
-            REDIS_URL=stores.redis.url,
-            HUB_WORKERS=2,
-            HUB_ORDERS_PER_MIN=100000,
-        )
-        yield Stack(stores, proxy, hub, stores.mariadb.url(DATABASE))
-        hub.stop()
+        yield stores, proxy
     finally:
         if proxy is not None:
             proxy.stop()
         stores.close()
+
+
+@pytest.fixture(scope="module")
+def stack(hub_factory, drill_backends):
+    stores, proxy = drill_backends
+    hub = hub_factory(
+        MYSQL_URL=f"mysql://root@127.0.0.1:{proxy.listen_port}/{DATABASE}",
+        REDIS_URL=stores.redis.url,
+        HUB_WORKERS=2,
+        HUB_ORDERS_PER_MIN=100000,
+    )
+    yield Stack(stores, proxy, hub, stores.mariadb.url(DATABASE))
+    hub.stop()
 
 
 # --- watching /api/ready -------------------------------------------------------------------------
