@@ -21,14 +21,14 @@ import asyncio
 import contextlib
 import logging
 
-import socketio
+from adapters.pubsub import QueuedRedisManager
 
 log = logging.getLogger("orderhub.fanout")
 
 RETRY_S = 0.5
 
 
-class ResyncingRedisManager(socketio.AsyncRedisManager):
+class ResyncingRedisManager(QueuedRedisManager):  # one bounded publisher, orjson (pubsub.py)
     resyncs = 0  # times this process dropped its sockets after resubscribing
 
     async def _redis_listen_with_retries(self):
