@@ -10,6 +10,7 @@ import { Dashboard } from "./dashboard.js";
 import { Drawer } from "./drawer.js";
 import { LiveMap } from "./map.js";
 import { OrderTable } from "./table.js";
+import { Settings } from "./settings.js";
 import { VerifyQueue } from "./verify.js";
 import { PROVIDER_STATE_LABEL, label } from "./labels.js";
 
@@ -131,13 +132,16 @@ async function start() {
   const dashboard = new Dashboard($("dashboard"));
   const table = new OrderTable($("table"), { services: serviceById, areas, onOpen: openOrder });
   const coupons = new Coupons($("coupons"));
+  const settingsView = new Settings($("settings"), { tileUrl: settings.tileUrl || null, onAreas: (list) => liveMap.setAreas(list) });
   $("view-coupons").hidden = user.role !== "admin"; // the coupon routes are admins' only
+  $("view-settings").hidden = user.role !== "admin"; // so are the catalog's and dispatch's
   showView = (view) => {
     for (const tab of document.querySelectorAll(".view-tab")) tab.classList.toggle("on", tab.dataset.view === view);
-    for (const id of ["live", "table", "dashboard", "coupons"]) $(id).hidden = view !== id;
+    for (const id of ["live", "table", "dashboard", "coupons", "settings"]) $(id).hidden = view !== id;
     if (view === "live") liveMap.invalidate();
     else if (view === "table") table.load();
     else if (view === "coupons") coupons.load().catch((err) => coupons.say(`加载失败：${err.message}`, true));
+    else if (view === "settings") settingsView.load().catch((err) => settingsView.say(`加载失败：${err.message}`, true));
     else dashboard.load();
   };
 
