@@ -6,11 +6,16 @@ reports/console/alerts-timed.png."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+
 import console_page
 import pytest
 from db import rows
 from playwright.async_api import expect
 from test_payments import cashier, completed_order
+from waiting import until
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -59,3 +64,26 @@ async def test_untaken_and_payment_failed_alerts_reach_the_console(console, worl
         (done["id"],),
     )
     assert len(kept) == 1
+
+
+@pytest.mark.slow
+async def test_the_untaken_timer_survives_sigkilled_hosts(world):
+    """The timer lives in the order's actor: every Ray host SIGKILLed before it fires, the
+    reloaded actor arms it again from the row and staff hear of the order, once."""
+    area = await world.area(19.7, 110.1)
+    await world.policy(area["id"], untaken_alert_min=0.2)  # 12 s
+    order = await world.order(await world.customer(), lat=19.7, lng=110.1)
+    admin = await world.admin()
+    hosts = (await admin.ok("GET", "/api/admin/hosts"))["items"]
+    for h in hosts:
+        os.kill(h["pid"], signal.SIGKILL)
+    query = "SELECT id FROM console_alerts WHERE kind = 'order_untaken' AND order_id = %s"
+
+    async def raised() -> bool:
+        return bool(rows(query, (order["id"],)))
+
+    await until(raised, timeout=90, what="order_untaken raised by the restarted host")
+    restarted = (await admin.ok("GET", "/api/admin/hosts"))["items"]
+    assert {h["pid"] for h in restarted}.isdisjoint({h["pid"] for h in hosts})
+    await asyncio.sleep(2)
+    assert len(rows(query, (order["id"],))) == 1
