@@ -200,9 +200,13 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney, OrderAlerts):
             self.env.contacts.moved(before, self.row)
         if self.env.notify is not None and self.status != before["status"]:
             self.env.notify.status_changed(self.id, self.status)  # sent in the background
+        # The answer is the order as this action left it: a follow-up may write an event of
+        # its own (a refused batch dispatches the next at once), and the caller must read
+        # its action's seq in the answer, not the follow-up's.
+        acted = order_json(self.row)
         for step in decision.then:
             await FOLLOW_UPS[step](self, before, action)
-        return ok(order=order_json(self.row))
+        return ok(order=acted)
 
     def _counters(self, decision: Decision) -> tuple:
         """Provider counters that commit with the change."""
