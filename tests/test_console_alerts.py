@@ -77,6 +77,20 @@ async def test_alerts_are_kept_shared_and_acknowledged_for_everyone(console, bro
         await alert_of(other.page, late["id"]).wait_for(state="attached", timeout=10_000)
         assert await alert_of(other.page, early["id"]).count() == 0
         assert not other.errors, other.errors
+
+        # 全部确认 acknowledges what this console shows, up to its newest alert: one raised
+        # after the click (nobody has seen it) stays open.
+        late_id = int(await alert_of(page, late["id"]).get_attribute("data-alert-id"))
+        r = await admin.call("POST", "/api/admin/alerts/ack-all", {})
+        assert r.status_code == 422  # upTo is required: a stray call acknowledges nothing
+        await page.click("#alerts-ack-all")
+        await alert_of(page, late["id"]).wait_for(state="detached", timeout=5_000)
+        after = await world.order(customer, lat=LAT, lng=LNG)
+        open_ids = [a["alertId"] for a in (await admin.ok("GET", "/api/admin/alerts"))["items"]]
+        assert late_id not in open_ids
+        body = await admin.ok("POST", "/api/admin/alerts/ack-all", {"upTo": late_id})
+        assert body["acked"] == []  # the newer alert (after's) is above upTo: still open
+        await alert_of(page, after["id"]).wait_for(state="attached", timeout=10_000)
         print(f"\n[console] alert tone played: {played or 0} time(s) (headless audio)")
     finally:
         await other_ctx.close()

@@ -78,7 +78,10 @@ export class Alerts {
 
   async ackAll() {
     try {
-      const body = await api("POST", "/api/admin/alerts/ack-all", { note: "" });
+      const seen = [...this.items.keys()].filter((id) => typeof id === "number");
+      const body = seen.length
+        ? await api("POST", "/api/admin/alerts/ack-all", { upTo: Math.max(...seen), note: "" })
+        : { acked: [] };
       this.gone(body.acked);
     } catch { /* the badge stays: nothing was acknowledged */ }
     for (const item of [...$("alert-list").querySelectorAll("[data-alert-id^='local-']")]) this.remove(item);

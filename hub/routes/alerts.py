@@ -58,11 +58,17 @@ async def ack_alert(call: Call):
     return console_alerts.alert_json(await console_alerts.get(db, alert_id))
 
 
-@router.route("POST", "/api/admin/alerts/ack-all", roles=STAFF, body=AckIn)
+class AckAllIn(AckIn):
+    # The newest alert the dispatcher saw: one raised a moment after the click stays open
+    # (nobody has read it yet), and a body is required, so a stray POST acknowledges nothing.
+    upTo: Annotated[int, Field(ge=1)]
+
+
+@router.route("POST", "/api/admin/alerts/ack-all", roles=STAFF, body=AckAllIn)
 async def ack_all(call: Call):
-    """Acknowledge every open alert; the ids this call acknowledged."""
+    """Acknowledge every open alert up to `upTo`; the ids this call acknowledged."""
     db = call.hub.db
-    ids = await console_alerts.ack(db, await console_alerts.open_ids(db), call.me.user_id,
-                                   call.body.note)  # fmt: skip
+    seen = [i for i in await console_alerts.open_ids(db) if i <= call.body.upTo]
+    ids = await console_alerts.ack(db, seen, call.me.user_id, call.body.note)
     await _acked(call, ids, call.body.note)
     return {"acked": ids}

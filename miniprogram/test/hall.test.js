@@ -67,6 +67,7 @@ test('the view: service name, distance, price, countdown, urgency, grab button',
 test('labels for taken reasons and grab errors', () => {
   expect(hall.takenLabel('taken')).toBe('已被其他师傅抢走');
   expect(hall.takenLabel('withdrawn')).toBe('抢单时间已过');
+  expect(hall.takenLabel('reassigned')).toBe('客服已将订单改派给其他师傅');
   expect(hall.takenLabel('???')).toBe('订单已结束');
   expect(hall.grabErrorLabel({ code: 'already_taken' })).toBe('手慢了，订单已被抢走');
   expect(hall.grabErrorLabel({ code: 'odd', message: '奇怪' })).toBe('奇怪');

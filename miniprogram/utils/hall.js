@@ -14,6 +14,7 @@ const TAKEN_LABELS = {
   cancelled: '客户已取消订单',
   expired: '订单已过期',
   withdrawn: '抢单时间已过',
+  reassigned: '客服已将订单改派给其他师傅',
 };
 
 // A lost or refused grab (its error code, CONTRACT §5 and docs/api.md) → a short message.
