@@ -164,6 +164,8 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney, OrderAlerts):
     ) -> dict:
         decision = decide(self.row, actor, action, args, self.crowd, self.env.clock())
         if not isinstance(decision, Decision):
+            if decision["ok"]:  # already so (transitions._retaken): the order as it stands
+                return ok(order=order_json(self.row), unchanged=True)
             return decision  # a refusal
         winner = decision.changes.get("provider_id")
         if winner is not None:

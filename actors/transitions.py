@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from actors.dispatch.plan import State, dumps, offered_to, state_of
-from actors.results import fail, not_found
+from actors.results import fail, not_found, ok
 
 CUSTOMER, PROVIDER, SYSTEM = "customer", "provider", "system"
 STAFF = ("dispatcher", "admin")
@@ -170,6 +170,19 @@ def is_party(order: dict, actor: dict, action: str, crowd: set[int]) -> bool:
     if order["status"] == "pending" and pid in offered_to(order):
         return True
     return pid in crowd and (order["status"] == "pending" or action == "grab")
+
+
+def _retaken(order: dict, actor: dict, action: str) -> bool:
+    """A grab or accept by the provider already on the order: a retry after its answer was lost
+    (a dropped socket, a hub process gone, MySQL lost mid-commit). It answers with the order as
+    it is, so the app learns it holds the order and its seq, instead of a 409 it cannot read."""
+    pid = actor.get("providerId")
+    return (
+        action in ("grab", "accept")
+        and pid is not None
+        and order["provider_id"] == pid
+        and order["status"] in ASSIGNED
+    )
 
 
 def _grab_refusal(order: dict, pid: int | None) -> dict:
@@ -361,6 +374,8 @@ def decide(
     status = order["status"]
     rule = TABLE.get((status, action))
     if rule is None or role not in rule.roles:
+        if _retaken(order, actor, action):
+            return ok(unchanged=True)
         if action == "grab":
             return _grab_refusal(order, actor.get("providerId"))
         return fail(409, "invalid_transition", f"cannot {action} an order that is {status}")

@@ -19,6 +19,12 @@ from load.sim_user import SeqStream, SimUser, ack_code
 from load.sio import Disconnected
 from load.user_host import UserHost
 
+# A grab or accept whose answer was lost (no ack, no HTTP answer, a store down) is asked again,
+# RETRIES times RETRY_S apart: the outcome may have been written, and only asking tells.
+RETRIES, RETRY_S = 8, 1.5
+AMBIGUOUS = ("unavailable", "internal")
+LOST_STATUSES = (0, 500, 502, 503, 504)
+
 
 class ProviderSim(SimUser):
     """One provider: one job at a time (``job``), its position from ``mover``."""
@@ -217,18 +223,31 @@ class ProviderSim(SimUser):
             return
         self.w.spawn(self.grab(oid))
 
+    async def _grab_once(self, oid: int) -> dict | None:
+        """One order.grab; None when its answer was lost (the socket dropped, or no ack)."""
+        try:
+            return await self.sock.call("order.grab", {"orderId": oid}, timeout=20)
+        except (TimeoutError, Disconnected) as e:
+            self.w.metrics.error(
+                f"order.grab: {type(e).__name__}",
+                benign=isinstance(e, Disconnected) and self.w.expect_drops,
+            )
+            return None
+
     async def grab(self, oid: int) -> None:
         w = self.w
         self.job = oid  # one at a time: the app shows a spinner while grabbing
         t_wall = time.time()
         t0 = time.perf_counter()
-        try:
-            ack = await self.sock.call("order.grab", {"orderId": oid}, timeout=20)
-        except (TimeoutError, Disconnected) as e:
-            w.metrics.error(
-                f"order.grab: {type(e).__name__}",
-                benign=isinstance(e, Disconnected) and w.expect_drops,
-            )
+        # As the app does: a grab whose answer was lost, or that met a store being down, is
+        # asked again; the hub answers a provider who already holds the order with the order.
+        for _ in range(RETRIES):
+            ack = await self._grab_once(oid)
+            if (ack is not None and ack_code(ack) not in AMBIGUOUS) or w.stopping:
+                break
+            w.metrics.inc("grabs asked again")
+            await asyncio.sleep(RETRY_S)
+        if ack is None:
             self.job = None
             return
         w.metrics.observe("grab ack", (time.perf_counter() - t0) * 1000)
@@ -258,11 +277,16 @@ class ProviderSim(SimUser):
             return
         self.job = oid
         t_wall = time.time()
-        try:
-            order = await self.act(oid, "accept", expect=(404, 409))
-        except ApiError:
-            self.job = None
-            return
+        for attempt in range(RETRIES):
+            try:
+                order = await self.act(oid, "accept", expect=(404, 409))
+                break
+            except ApiError as e:  # asked again when the answer was lost (see grab)
+                if e.status not in LOST_STATUSES or attempt == RETRIES - 1 or w.stopping:
+                    self.job = None
+                    return
+                w.metrics.inc("accepts asked again")
+                await asyncio.sleep(RETRY_S)
         self.won(oid, order or {}, "accept", t_wall, recorded=True)
 
     def won(self, oid: int, order: dict, how: str, t_send: float, recorded: bool = False) -> None:
