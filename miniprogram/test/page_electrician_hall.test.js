@@ -102,6 +102,21 @@ test('a lost grab says the order was taken, then the offer vanishes; other refus
   expect(page.data.offers.map((o) => [o.orderId, o.grabText])).toEqual([[6, '抢单']]); // may try again
 });
 
+test('a grab whose answer was lost (a store down at the hub) is asked again and won', async () => {
+  await open([offer(5, 500, 60)]);
+  const p = page.instance.onGrabTap({ currentTarget: { dataset: { id: 5 } } });
+  await flush();
+  ack(task(), events('order.grab')[0].id, { ok: false, error: { code: 'unavailable', message: 'retry' } });
+  await flush();
+  const again = events('order.grab');
+  expect(again).toHaveLength(2); // asked again, not shown as lost
+  // the first had been written after all: the hub answers the holder with the order
+  ack(task(), again[1].id, { ok: true, unchanged: true, order: { id: 5, status: 'accepted' } });
+  await p;
+  expect(texts(page, '.grab')).toEqual(['已抢到']);
+  expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/electrician/order-detail?id=5' });
+});
+
 test('after a dropped socket the hall asks for a snapshot again and shows only what is open now', async () => {
   await open([offer(5, 500, 60), offer(6, 900, 60)]);
   const first = task();

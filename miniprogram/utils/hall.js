@@ -136,6 +136,14 @@ const ACCEPT_BUTTON = { '': '接单', grabbing: '接单中…', won: '已接单'
 // staff-assigned one) is the provider's own to accept or decline. The hub says which in
 // `respond` ("grab" | "accept"); without it (an older hub) the dispatch mode decides, and a
 // grab refused not_grabbable is accepted instead.
+// A grab or accept whose outcome is unknown: asked again (ASK_AGAIN times), since the hub
+// answers the provider who already holds the order with the order (docs/api.md).
+const ASK_AGAIN = 3;
+const LOST = ['disconnected', 'ack_timeout', 'network_error', 'unavailable', 'internal'];
+function answerLost(err) {
+  return !!err && LOST.indexOf(err.code) >= 0;
+}
+
 function isPersonal(offer) {
   if (offer.respond) return offer.respond !== 'grab';
   return offer.dispatchMode !== 'grab';
@@ -179,5 +187,7 @@ module.exports = {
   takenLabel,
   grabErrorLabel,
   isPersonal,
+  answerLost,
+  ASK_AGAIN,
   view,
 };

@@ -147,14 +147,20 @@ Page({
 
   // A grab order's offer: order.grab over the socket; refused as not_grabbable (the order went
   // on to batches and this is a personal offer) or any other offer: POST …/accept.
-  take(offer) {
+  // An answer that was lost (the socket dropped, no ack, a store down at the hub) is asked
+  // again: the hub answers a provider who already holds the order with the order.
+  take(offer, tries) {
     const orderId = offer.orderId;
+    const left = tries === undefined ? hall.ASK_AGAIN : tries;
     const accept = () => api.post('/api/orders/' + orderId + '/accept', {});
-    if (hall.isPersonal(offer)) return accept();
-    return this.socket.emit('order.grab', { orderId }).then((ack) => {
+    const grab = () => this.socket.emit('order.grab', { orderId }).then((ack) => {
       if (ack && ack.ok) return ack.order;
       const err = (ack && ack.error) || {};
       if (err.code === 'not_grabbable') return accept();
+      throw err;
+    });
+    return (hall.isPersonal(offer) ? accept() : grab()).catch((err) => {
+      if (left > 0 && hall.answerLost(err)) return this.take(offer, left - 1);
       throw err;
     });
   },
