@@ -19,6 +19,7 @@ import pytest
 import socketio
 
 from adapters.mysql import MysqlDsn
+from hub.seed import AREAS
 
 # The process helpers live in load/processes.py (the benches start the same processes);
 # tests import them from here.
@@ -45,6 +46,7 @@ ADMIN_PASSWORD = "test-admin-pw-1"
 if MysqlDsn.parse(MYSQL_URL).database == "orderhub":
     raise SystemExit("tests refuse to run against the demo database `orderhub`")
 
+DEMO_AREAS = {name for name, *_ in AREAS}  # what `python -m hub seed` made
 HubProc = HubProcess  # the name the hub fixtures' values had
 
 
@@ -220,7 +222,9 @@ class World:
         if not self.services:
             anon = Api(self.base)
             self.services = await anon.ok("GET", "/api/services")
-            self.areas = await anon.ok("GET", "/api/areas")
+            # The demo areas (other tests' own areas are theirs; `area` adds this test's).
+            areas = await anon.ok("GET", "/api/areas")
+            self.areas = [a for a in areas if a["name"] in DEMO_AREAS]
             await anon.close()
         return self.services
 
