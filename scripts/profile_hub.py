@@ -10,7 +10,7 @@ Starts the WeChat sandbox and a hub on the scratch stores of the environment (MY
 REDIS_URL, ORDERHUB_STATE_DIR: use your own, the database is reused so reruns skip the
 providers' sign-up), then for each provider count runs the load simulator (steady, 4 s cadence,
 1 order/s, 2 generator processes) and, once that many providers are online, samples the hub
-process and the busiest Ray host with py-spy (`pip install py-spy`; needs ptrace: root) for
+process and the busiest Ray host with py-spy (`pip install -e '.[profile]'`; needs ptrace: root) for
 `--seconds`. Writes `<out>/{hub,host}-<n>.txt` (collapsed stacks) and `.svg` (flame graphs),
 and prints where the samples fall (self time by area) with the machine's load average.
 """
