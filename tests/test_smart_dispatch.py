@@ -124,7 +124,10 @@ async def test_the_chain_runs_to_a_staff_alert_when_nobody_accepts(world):
     assert alert["pinned"] is True
     steps = await _steps(customer, oid)
     assert [s["stage"] for s in steps] == ["grab", "batches", "alert"]
-    assert steps[1]["offered"] == 1 and steps[2]["pinned"] is True
+    # (once, in a full run on a loaded machine, the batch offered nobody: the explanation
+    # says why when it happens again)
+    assert steps[1]["offered"] == 1, (steps, await _why(world, oid))
+    assert steps[2]["pinned"] is True
     withdrawn = [t["reason"] for t in sock.of("order.taken", orderId=oid)]
     assert withdrawn == ["withdrawn", "withdrawn"]  # the grab window, then the batch
     why = await _why(world, oid)
