@@ -17,7 +17,7 @@ from load.city import CHAT_CUSTOMER, DISTRICTS, ISSUES, human_delay, parse_iso
 from load.http import ApiError
 from load.order_flow import statuses_where
 from load.pay_sim import Wallet
-from load.sim_user import SeqStream, SimUser
+from load.sim_user import LOST_STATUSES, RETRIES, RETRY_S, SeqStream, SimUser
 from load.sio import Disconnected
 from load.user_host import UserHost
 
@@ -101,9 +101,18 @@ class CustomerSim(SimUser):
         if provider_id is not None:
             body["providerId"] = provider_id
         t0 = time.time()
-        order = await self.api(
-            "POST", "/api/orders", body=body, headers={"Idempotency-Key": uuid.uuid4().hex}
-        )
+        key = uuid.uuid4().hex  # the same on every ask: one order however often it is asked
+        for attempt in range(RETRIES):
+            try:
+                order = await self.api(
+                    "POST", "/api/orders", body=body, headers={"Idempotency-Key": key}
+                )
+                break
+            except ApiError as e:
+                if e.status not in LOST_STATUSES or attempt == RETRIES - 1 or w.stopping:
+                    raise
+                w.metrics.inc("creates asked again")
+                await asyncio.sleep(RETRY_S)
         oid = order["id"]
         w.ledger.order_modes[oid] = mode
         w.metrics.inc(f"orders created ({mode})")

@@ -15,15 +15,9 @@ from actors.transitions import ASSIGNED, TERMINAL
 from load.city import CHAT_PROVIDER, Mover, human_delay, iso_now, parse_iso
 from load.http import ApiError
 from load.order_flow import provider_walk
-from load.sim_user import SeqStream, SimUser, ack_code
+from load.sim_user import AMBIGUOUS, LOST_STATUSES, RETRIES, RETRY_S, SeqStream, SimUser, ack_code
 from load.sio import Disconnected
 from load.user_host import UserHost
-
-# A grab or accept whose answer was lost (no ack, no HTTP answer, a store down) is asked again,
-# RETRIES times RETRY_S apart: the outcome may have been written, and only asking tells.
-RETRIES, RETRY_S = 8, 1.5
-AMBIGUOUS = ("unavailable", "internal")
-LOST_STATUSES = (0, 500, 502, 503, 504)
 
 
 class ProviderSim(SimUser):

@@ -24,6 +24,13 @@ from load.http import ApiError
 from load.sio import ConnectError, Disconnected, SioClient
 from load.user_host import UserHost
 
+# An action whose answer was lost (no ack, no HTTP answer, a store down) is asked again, RETRIES
+# times RETRY_S apart, as the apps do: the outcome may have been written, and only asking tells
+# (a create by its Idempotency-Key, a grab or accept by the holder answer with the order).
+RETRIES, RETRY_S = 8, 1.5
+AMBIGUOUS = ("unavailable", "internal")
+LOST_STATUSES = (0, 500, 502, 503, 504)
+
 
 class SeqStream:
     __slots__ = ("buf", "epoch", "last", "needs_sync", "order_id", "status", "syncing")
