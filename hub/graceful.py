@@ -76,7 +76,7 @@ def stop(actors, embedded: bool) -> NoReturn:
     if embedded:
         with contextlib.suppress(Exception):
             asyncio.run(asyncio.wait_for(actors.flush_hosts(), 1.0))
-        _terminate(_descendants(os.getpid()))
+        _terminate(descendants(os.getpid()))
     print("[orderhub] hub stopped", flush=True)
     logging.shutdown()
     sys.stderr.flush()
@@ -92,7 +92,7 @@ def socketio_server(app):
     raise LookupError("no Socket.IO server under the ASGI app")
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Every process below `pid` (the embedded Ray's GCS, raylet, workers …), from /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():

@@ -13,7 +13,7 @@ import pymysql
 import redis as redis_sync
 
 from adapters.mysql import MysqlDsn
-from load.cluster import descendants
+from hub.graceful import descendants
 
 TICK_S = os.sysconf("SC_CLK_TCK")
 

@@ -102,8 +102,9 @@ async def providers(base: str, admin: User, n: int) -> list[User]:
     return await asyncio.gather(*(one(i) for i in range(n)))
 
 
-async def one_lifecycle(base: str, crowd: list[User], customer: User, service_id: int) -> int:
-    body = {
+def order_body(service_id: int) -> dict:
+    """A grab order at the measuring point (the same for every lifecycle)."""
+    return {
         "serviceId": service_id,
         "address": "海口市美兰区人民大道 58 号",
         "lat": LAT,
@@ -114,6 +115,10 @@ async def one_lifecycle(base: str, crowd: list[User], customer: User, service_id
         "urgency": "normal",
         "dispatchMode": "grab",
     }
+
+
+async def one_lifecycle(base: str, crowd: list[User], customer: User, service_id: int) -> int:
+    body = order_body(service_id)
     order = await customer.ok("POST", "/api/orders", body)
     oid = order["id"]
     ack = await customer.sio.call("order.watch", {"orderId": oid}, timeout=60)
@@ -130,17 +135,7 @@ async def one_lifecycle(base: str, crowd: list[User], customer: User, service_id
 async def active_order(free: list[User], customer: User, service_id: int) -> User:
     """An order one of `free` grabbed (the first offered it) and departed for, watched by
     `customer`: that provider's fixes are forwarded to the watcher (provider.location)."""
-    body = {
-        "serviceId": service_id,
-        "address": "海口市美兰区人民大道 58 号",
-        "lat": LAT,
-        "lng": LNG,
-        "description": "跳闸",
-        "contactName": "王女士",
-        "contactPhone": "13800138000",
-        "urgency": "normal",
-        "dispatchMode": "grab",
-    }
+    body = order_body(service_id)
     oid = (await customer.ok("POST", "/api/orders", body))["id"]
     assert (await customer.sio.call("order.watch", {"orderId": oid}, timeout=60))["ok"]
     deadline = time.monotonic() + 60
