@@ -61,6 +61,7 @@ SWEEP_S = 2.0
 FLUSH_S = 10.0
 RECONCILE_S = 15.0
 ENDED_KEPT = 256  # ended orders whose actor a host keeps
+REVIVE_AT_ONCE = 16  # live orders a restarted host loads and starts together
 
 
 @ray.remote
@@ -167,11 +168,18 @@ class EntityHost(ProviderHosting):
         payment_ids = self._mine("payment", await self.env.payments.watched_ids())
         revive = [(self._get_order, oid, False) for oid in order_ids]
         revive += [(self.held_payments.get, payment_id) for payment_id in payment_ids]
-        for load, *args in revive:
-            try:
-                await load(*args)
-            except Exception:  # one entity's trouble must not keep the others down
-                log.exception("%s: reviving %s%s failed", self.name, load.__name__, args)
+        # Several at a time: one by one, a suite's worth of live orders took minutes, and
+        # orders that wait for their start wait for the ones before them.
+        gate = asyncio.Semaphore(REVIVE_AT_ONCE)
+
+        async def one(load, *args) -> None:
+            async with gate:
+                try:
+                    await load(*args)
+                except Exception:  # one entity's trouble must not keep the others down
+                    log.exception("%s: reviving %s%s failed", self.name, load.__name__, args)
+
+        await asyncio.gather(*(one(load, *args) for load, *args in revive))
         try:  # bindings to finish releasing, or to make, for this host's orders
             await self.contacts.revive(lambda oid: self.placement.owns(self.name, "order", oid))
         except Exception:

@@ -13,19 +13,27 @@ from actors import privacy
 from actors.provider import MESSAGES as PROVIDER_MESSAGES
 from actors.provider import ProviderActor
 from actors.provider import load as load_provider
+from actors.provider import load_many as load_providers
 from actors.results import fail, ok
 from adapters import providers as provider_rows
 
 log = logging.getLogger("orderhub.host")
 
+RELOAD_CHUNK = 500  # providers per query when a host reloads
+
 
 class ProviderHosting:
     async def _reload_providers(self) -> None:
-        for pid in self._mine("provider", await provider_rows.present_ids(self.db)):
-            entity = await self._provider_from_db(pid)
-            if entity is not None:
+        """The present providers this host holds, loaded a chunk at a time (three round
+        trips a chunk): the host answers nothing until they are back."""
+        mine = self._mine("provider", await provider_rows.present_ids(self.db))
+        for start in range(0, len(mine), RELOAD_CHUNK):
+            for entity in await load_providers(self.env, mine[start : start + RELOAD_CHUNK]):
+                self.providers[entity.id] = entity
                 entity.online = True  # it gets a heartbeat timeout's grace to say hello
                 self.locator.listed(None, entity)
+        if mine:
+            log.info("%s reloaded %d present providers", self.name, len(mine))
 
     async def provider_call(self, pid: int, message: str, *args) -> dict:
         """A message to a provider actor: here, or on the host that holds it."""

@@ -88,9 +88,16 @@ class DispatchStore:
 
     async def slots_of(self, provider_id: int, statuses: tuple[str, ...]) -> list[dict]:
         """The provider's orders in these statuses with what a schedule check needs."""
+        return await self.slots_of_many([provider_id], statuses)
+
+    async def slots_of_many(self, provider_ids: list[int], statuses: tuple[str, ...]) -> list[dict]:
+        """slots_of for many providers in one query; each row names its `provider_id`."""
+        if not provider_ids:
+            return []
         return await self.db.fetch_all(
-            "SELECT o.id, o.scheduled_at, o.lat, o.lng, s.duration_min FROM orders o"
-            " JOIN services s ON s.id = o.service_id WHERE o.provider_id = %s AND o.status IN"
-            f" ({', '.join(['%s'] * len(statuses))})",
-            (provider_id, *statuses),
+            "SELECT o.id, o.provider_id, o.scheduled_at, o.lat, o.lng, s.duration_min"
+            " FROM orders o JOIN services s ON s.id = o.service_id"
+            f" WHERE o.provider_id IN ({', '.join(['%s'] * len(provider_ids))})"
+            f" AND o.status IN ({', '.join(['%s'] * len(statuses))})",
+            (*provider_ids, *statuses),
         )

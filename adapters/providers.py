@@ -18,6 +18,14 @@ async def load(db: Database, provider_id: int) -> dict | None:
     return await db.fetch_one("SELECT * FROM providers WHERE id = %s", (provider_id,))
 
 
+async def load_many(db: Database, provider_ids: list[int]) -> list[dict]:
+    """Many providers' rows in one query (a restarted host reloading its present ones)."""
+    if not provider_ids:
+        return []
+    marks = ", ".join(["%s"] * len(provider_ids))
+    return await db.fetch_all(f"SELECT * FROM providers WHERE id IN ({marks})", provider_ids)
+
+
 async def present_ids(db: Database) -> list[int]:
     """Providers that were online or busy when their host last wrote them."""
     rows = await db.fetch_all("SELECT id FROM providers WHERE work_status <> 'offline'")

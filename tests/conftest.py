@@ -111,6 +111,11 @@ def hub_factory(clean_stores, ray_head, sandbox, workdir):
     seeded: set[str] = set()
 
     def start(**overrides) -> HubProcess:
+        # A hub on a Ray of its own has hosts of its own: on the session's database they
+        # would run the other tests' orders a second time.
+        own_ray = overrides.get("RAY_ADDRESS", ray_head) != ray_head
+        if own_ray and overrides.get("MYSQL_URL", MYSQL_URL) == MYSQL_URL:
+            raise ValueError("a hub with a Ray of its own needs a MYSQL_URL of its own")
         port = free_port()
         stores = Stores(MYSQL_URL, REDIS_URL, workdir / "state")
         env = hub_env(
