@@ -15,11 +15,11 @@ from waiting import arrival, until
 
 KM = 1 / 111.2  # degrees of latitude in a kilometre
 
-# Known flake, cause not found yet (2026-11-29): in two of three full runs one or two of these
-# tests saw a provider who had just gone online, in the test's own area, get no offer (a batch
-# that offered nobody, an offer that never came); alone the module passes every time. Run
-# again once before it counts as failed; the chain test prints the explanation when it
-# happens (what the filters excluded and why).
+# In full runs these tests used to miss offers now and then (a batch that offered nobody, an
+# offer that never came) while passing alone: tests/test_hub_workers.py ran a hub with an
+# embedded Ray of its own on the session's database, whose hosts picked up every later test's
+# live orders and dispatched them a second time. It has a database of its own now. A rerun
+# stays as a safety net; the chain test prints the explanation if it happens again.
 pytestmark = pytest.mark.flaky(reruns=1)
 
 
@@ -208,11 +208,6 @@ async def test_a_provider_who_does_not_depart_is_a_no_show(world):
     await customer.api.ok("POST", f"/api/orders/{oid}/cancel", {"reason": "done"})
 
 
-# Fails in full runs (3 of the last 3 full runs here, its rerun too), passes alone every
-# time: after every host of the session hub is killed, a restarted host reloads the present
-# providers one by one and revives the suite's live orders one by one before it answers, and
-# in a full run that is a lot of rows. Not strict until the reload is made concurrent.
-@pytest.mark.xfail(strict=False, reason="slow host reload after a kill in a full run")
 async def test_a_batch_resumes_after_its_hosts_are_killed(world):
     lat, lng = 24.0, 111.0
     area = await world.area(lat, lng, half=0.2)
