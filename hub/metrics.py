@@ -140,6 +140,15 @@ def instrument_sio(sio) -> None:
             series[1].observe(time.perf_counter() - started)
 
     sio._trigger_event = timed
+
+    def inline_done(event: str, seconds: float) -> None:  # hot events answered inline
+        series = children.get(event) or children.setdefault(
+            event, (EVENTS_IN.labels(event), ACK.labels(event))
+        )
+        series[0].inc()
+        series[1].observe(seconds)
+
+    sio.inline_done = inline_done
     manager = sio.manager
     if hasattr(manager, "_handle_emit"):
         handle = manager._handle_emit

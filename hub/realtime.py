@@ -127,6 +127,8 @@ class Realtime:
             "hall.snapshot": self.hall,
         }.items():
             self.sio.on(event, self._guarded(handler))
+        # the hot one, answered in the receive loop (hub/socket_edge.py); same handler
+        self.sio.on_inline("location.update", self._guarded_now(self.locate))
 
     async def connect(self, sid, environ, auth):
         token = (auth or {}).get("token") if isinstance(auth, dict) else None
@@ -193,6 +195,20 @@ class Realtime:
 
         return run
 
+    def _guarded_now(self, handler):
+        """_guarded for a synchronous handler (an inline event: it must not raise)."""
+
+        def run(session, data=None):
+            try:
+                return handler(session, data)
+            except ApiError as exc:
+                return ack_error(exc)
+            except Exception:
+                log.exception("socket handler %s failed", handler.__name__)
+                return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+
+        return run
+
     @staticmethod
     def _provider(session) -> int:
         me: Principal = session["me"]
@@ -229,6 +245,10 @@ class Realtime:
         return raise_for(await self.hub.actors.provider(pid, "go_offline"))
 
     async def location(self, sid, session, data):
+        return self.locate(session, data)
+
+    def locate(self, session, data) -> dict:
+        """location.update (inline, or through python-socketio for unusual frames)."""
         pid = self._provider(session)
         self.hub.actors.location(pid, location_fix(data))
         return OK

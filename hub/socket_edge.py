@@ -16,15 +16,27 @@ allowed by registering its handler.
 
 Frames over `MAX_FRAME` bytes are refused by Engine.IO itself, which closes the connection
 (there is no ack to answer); the client reconnects as after any drop (docs/api.md).
+
+Hot events are answered inline (`on_inline`): `location.update` comes from every online
+provider every few seconds, and python-socketio spends more on carrying it than the hub spends
+on it (a packet object, a task per event, an async session read, a packet encode for an ack
+that is always the same). An event frame of the plain shape `2<id>["name",{...}]` on the root
+namespace whose name has an inline handler is decoded once, checked at the edge as above, and
+answered by a synchronous handler in the socket's receive loop; every other frame, a
+malformed one included, takes python-socketio's own path, so refusals are unchanged.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
+from collections.abc import Callable
 
 import socketio
 from socketio import packet
+
+from adapters import jsonio
 
 MAX_FRAME = 64 * 1024  # Engine.IO's max_http_buffer_size: one websocket frame or polling POST
 
@@ -98,6 +110,56 @@ class EdgeServer(socketio.AsyncServer):
     def __init__(self, **kwargs):
         super().__init__(serializer=EdgePacket, max_http_buffer_size=MAX_FRAME, **kwargs)
         self._events: tuple[int, frozenset[str]] = (-1, frozenset())
+        self.inline: dict[str, Callable[[dict, object], dict]] = {}
+        # (event, seconds) after each inline answer: hub/metrics.py counts and times them
+        self.inline_done: Callable[[str, float], None] | None = None
+
+    def on_inline(self, event: str, handler: Callable[[dict, object], dict]) -> None:
+        """Answer `event` inline: `handler(session, payload) -> ack`, synchronous, never
+        raising (it runs in the receive loop). The event keeps its `on` handler for frames
+        the inline path leaves to python-socketio."""
+        self.inline[event] = handler
+
+    async def _handle_eio_message(self, eio_sid, data):
+        if type(data) is str and data[:1] == "2" and await self._inline_event(eio_sid, data):
+            return
+        return await super()._handle_eio_message(eio_sid, data)
+
+    async def _inline_event(self, eio_sid: str, data: str) -> bool:
+        """Answer an event frame inline when it has the plain shape and an inline handler;
+        False leaves it to python-socketio."""
+        i = 1
+        while i < len(data) and data[i].isdigit():
+            i += 1
+        if not data.startswith('["', i):
+            return False  # another namespace, a binary event, or no payload list
+        end = data.find('"', i + 2)
+        handler = self.inline.get(data[i + 2 : end]) if end > 0 else None
+        if handler is None:
+            return False
+        try:
+            payload = jsonio.loads(data[i:])
+        except json.JSONDecodeError:
+            return False  # python-socketio's path answers `invalid_input`
+        started = time.perf_counter()
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        if sid is None or not self.manager.is_connected(sid, "/"):
+            return True  # as python-socketio does: an event before connect is dropped
+        name = payload[0]
+        error = refusal(payload)
+        if error is not None:
+            ack = {"ok": False, "error": error}
+        else:
+            try:
+                session = self.eio._get_socket(eio_sid).session.setdefault("/", {})
+            except KeyError:
+                return True  # the socket closed meanwhile
+            ack = handler(session, payload[1] if len(payload) > 1 else None)
+        if i > 1:  # the client asked for an ack: `3<id>[ack]`
+            await self.eio.send(eio_sid, f"3{data[1:i]}{jsonio.dumps([ack])}")
+        if self.inline_done is not None:
+            self.inline_done(name, time.perf_counter() - started)
+        return True
 
     def client_events(self) -> frozenset[str]:
         """The names registered with `on`, less the reserved ones (read once per change: this
