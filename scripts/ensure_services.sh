@@ -144,10 +144,29 @@ mysql_unit() {
   printf 'mariadb\n'
 }
 
+# The local server's pid file, from its own defaults (Debian: /run/mysqld/mysqld.pid), or
+# nothing. start-stop-daemon matching by --exec alone takes any mariadbd for it: a private one
+# (the fault drills', tests/drill_stores.py) or one in a container, and then never starts it.
+mysql_pidfile() {
+  "$1" --print-defaults 2>/dev/null | tr ' ' '\n' | sed -n 's/^--pid-file=//p' | tail -n 1
+}
+
+# start-stop-daemon's arguments that select the local server.
+mysql_match() {
+  local bin=$1 pidfile
+  pidfile=$(mysql_pidfile "$bin")
+  if [[ -n $pidfile ]]; then
+    printf -- '--pidfile %s --exec %s' "$pidfile" "$bin"
+  else
+    printf -- '--exec %s' "$bin"
+  fi
+}
+
 mysql_running() {
   local bin=$1
   if command -v start-stop-daemon >/dev/null 2>&1; then
-    start-stop-daemon --status --exec "$bin" >/dev/null 2>&1
+    # shellcheck disable=SC2046 # word splitting wanted: paths without spaces
+    start-stop-daemon --status $(mysql_match "$bin") >/dev/null 2>&1
   else
     pidof "$(basename "$bin")" >/dev/null 2>&1
   fi
@@ -159,7 +178,7 @@ mysql_start_command() {
   if has_systemd; then
     printf '%ssystemctl start %s' "$(sudo_prefix)" "$(mysql_unit)"
   elif command -v start-stop-daemon >/dev/null 2>&1; then
-    printf '%sstart-stop-daemon --start --oknodo --background --exec %s' "$(sudo_prefix)" "$bin"
+    printf '%sstart-stop-daemon --start --oknodo --background %s' "$(sudo_prefix)" "$(mysql_match "$bin")"
   else
     printf '%smysqld_safe &' "$(sudo_prefix)"
   fi
@@ -176,7 +195,8 @@ start_mysql_daemon() {
     install -d -o mysql -g mysql -m 0755 /run/mysqld
   fi
   if command -v start-stop-daemon >/dev/null 2>&1; then
-    run_clean start-stop-daemon --start --oknodo --background --exec "$bin"
+    # shellcheck disable=SC2046 # word splitting wanted: paths without spaces
+    run_clean start-stop-daemon --start --oknodo --background $(mysql_match "$bin")
   elif command -v mysqld_safe >/dev/null 2>&1; then
     run_clean setsid mysqld_safe </dev/null >/dev/null 2>&1 &
   else
