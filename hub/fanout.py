@@ -21,6 +21,9 @@ import asyncio
 import contextlib
 import logging
 
+from engineio import packet as eio_packet
+from socketio import packet
+
 from adapters.pubsub import QueuedRedisManager
 
 log = logging.getLogger("orderhub.fanout")
@@ -49,6 +52,33 @@ class ResyncingRedisManager(QueuedRedisManager):  # one bounded publisher, orjso
                 with contextlib.suppress(Exception):
                     await self.pubsub.aclose()
                 await asyncio.sleep(RETRY_S)
+
+    async def _handle_emit(self, message):
+        """An event for this process's sockets (from the hosts through Redis, or emitted
+        here). Without an ack callback every recipient gets the same frame: it is encoded once
+        and queued on each socket in turn. python-socketio's AsyncManager.emit starts a task
+        per recipient and waits for them all, which costs more than the delivery itself;
+        queueing on a socket never waits (its queue has no bound)."""
+        if message.get("callback") is not None or message.get("binary"):
+            return await super()._handle_emit(message)
+        namespace = message.get("namespace") or "/"
+        if namespace not in self.rooms:
+            return
+        data = message["data"]
+        args = [] if data == [None] else list(data)  # as python-socketio unpacks it
+        pkt = self.server.packet_class(
+            packet.EVENT, namespace=namespace, data=[message["event"], *args]
+        )
+        frame = eio_packet.Packet(eio_packet.MESSAGE, pkt.encode())
+        skip = message.get("skip_sid")
+        skip = skip if isinstance(skip, list) else [skip]
+        for sid, eio_sid in self.get_participants(namespace, message.get("room")):
+            if sid in skip:
+                continue
+            try:
+                await self.server._send_eio_packet(eio_sid, frame)
+            except Exception as exc:  # a socket closing meanwhile: the others get theirs
+                log.debug("delivery to %s failed: %r", sid, exc)
 
     async def _drop_sockets(self) -> None:
         """End every socket's transport (not an Engine.IO goodbye, which a client reads as
