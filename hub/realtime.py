@@ -16,6 +16,7 @@ from adapters import jsonio
 from adapters.clock import iso, utcnow
 from adapters.orders import order_json
 from adapters.presence import REFRESH_S, Presence
+from hub import eio_socket
 from hub.auth import Principal
 from hub.errors import (
     ApiError,
@@ -99,6 +100,7 @@ class Realtime:
 
     def __init__(self, hub, client_manager):
         self.hub = hub
+        eio_socket.install()  # Engine.IO's websocket loop without a task per message
         # The edge (hub/socket_edge.py) refuses reserved/unknown event names and non-finite
         # or non-object payloads before any handler runs; frames over 64 KB close the socket.
         self.sio = EdgeServer(
