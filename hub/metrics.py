@@ -124,31 +124,25 @@ def instrument_sio(sio) -> None:
     trigger = sio._trigger_event
     children: dict[str, tuple] = {}  # event → its two series (labels() costs a lock and a dict)
 
-    async def timed(event, namespace, *args):
-        if event in ("connect", "disconnect") and len(args) >= 2:
-            return await trigger(event, namespace, *args)  # the connection itself
-        name = event if event in known else "other"
+    def answered(name: str, seconds: float) -> None:
         series = children.get(name) or children.setdefault(
             name, (EVENTS_IN.labels(name), ACK.labels(name))
         )
+        series[0].inc()
+        series[1].observe(seconds)
+
+    async def timed(event, namespace, *args):
+        if event in ("connect", "disconnect") and len(args) >= 2:
+            return await trigger(event, namespace, *args)  # the connection itself
         logs.start_request()
         started = time.perf_counter()
         try:
             return await trigger(event, namespace, *args)
         finally:
-            series[0].inc()
-            series[1].observe(time.perf_counter() - started)
+            answered(event if event in known else "other", time.perf_counter() - started)
 
     sio._trigger_event = timed
-
-    def inline_done(event: str, seconds: float) -> None:  # hot events answered inline
-        series = children.get(event) or children.setdefault(
-            event, (EVENTS_IN.labels(event), ACK.labels(event))
-        )
-        series[0].inc()
-        series[1].observe(seconds)
-
-    sio.inline_done = inline_done
+    sio.inline_done = answered  # hot events answered inline (hub/socket_edge.py)
     manager = sio.manager
     if hasattr(manager, "_handle_emit"):
         handle = manager._handle_emit

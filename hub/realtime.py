@@ -87,6 +87,17 @@ def location_fix(data) -> dict:
     return {"lat": fix.lat, "lng": fix.lng, "at": fix.at or iso(utcnow())}
 
 
+def _failed(handler, exc: Exception) -> dict:
+    """The ack of a handler that raised: its refusal, or why it could not answer."""
+    if isinstance(exc, ApiError):
+        return ack_error(exc)
+    if store_unreachable(exc):  # MySQL or Redis restarting: the app retries
+        log.warning("socket handler %s: %r", handler.__name__, exc)
+        return {"ok": False, **unreachable_body()}
+    log.exception("socket handler %s failed", handler.__name__)
+    return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+
+
 def _parse(model: type[BaseModel], data) -> BaseModel:
     try:
         return model.model_validate(data if data is not None else {})
@@ -186,14 +197,8 @@ class Realtime:
             try:
                 session = await self.sio.get_session(sid)
                 return await handler(sid, session, data)
-            except ApiError as exc:
-                return ack_error(exc)
             except Exception as exc:
-                if store_unreachable(exc):  # MySQL or Redis restarting: the app retries
-                    log.warning("socket handler %s: %r", handler.__name__, exc)
-                    return {"ok": False, **unreachable_body()}
-                log.exception("socket handler %s failed", handler.__name__)
-                return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+                return _failed(handler, exc)
 
         return run
 
@@ -203,11 +208,8 @@ class Realtime:
         def run(session, data=None):
             try:
                 return handler(session, data)
-            except ApiError as exc:
-                return ack_error(exc)
-            except Exception:
-                log.exception("socket handler %s failed", handler.__name__)
-                return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+            except Exception as exc:
+                return _failed(handler, exc)
 
         return run
 

@@ -27,7 +27,7 @@ def test_install_replaces_the_websocket_handler_only():
 
     eio_socket.install()
     assert async_socket.AsyncSocket._websocket_handler is eio_socket.websocket_handler
-    assert async_socket.AsyncSocket.poll is not None  # long-polling keeps its own
+    assert async_socket.AsyncSocket.poll.__module__ == "engineio.async_socket"  # polling: its own
 
 
 async def test_next_packets_takes_what_is_queued_and_keeps_the_end():
