@@ -61,6 +61,7 @@ SWEEP_S = 2.0
 FLUSH_S = 10.0
 RECONCILE_S = 15.0
 ENDED_KEPT = 256  # ended orders whose actor a host keeps
+ENDED_REPUSH_S = 60.0  # a restarted host pushes again the last event of orders ended since
 REVIVE_AT_ONCE = 16  # live orders a restarted host loads and starts together
 
 
@@ -165,8 +166,11 @@ class EntityHost(ProviderHosting):
     async def _revive(self) -> None:
         """The live orders and watched payments this host holds, loaded and started again."""
         order_ids = self._mine("order", await self.env.orders.ids_in(LIVE))
+        # Loading an order pushes its last event again (_get_order): the orders that ended
+        # just now too, whose `completed` or `expired` the host before may not have pushed.
+        ended = self._mine("order", await self.env.orders.ended_since(ENDED_REPUSH_S, LIVE))
         payment_ids = self._mine("payment", await self.env.payments.watched_ids())
-        revive = [(self._get_order, oid, False) for oid in order_ids]
+        revive = [(self._get_order, oid, False) for oid in order_ids + ended[-ENDED_KEPT:]]
         revive += [(self.held_payments.get, payment_id) for payment_id in payment_ids]
         # Several at a time: one by one, a suite's worth of live orders took minutes, and
         # orders that wait for their start wait for the ones before them.
@@ -240,6 +244,8 @@ class EntityHost(ProviderHosting):
             if row is None:
                 return None
             entity = OrderActor(self.env, row)
+            if not fresh:  # its last event may have been written by an actor that then died
+                await entity.announce_since(row["seq"] - 1)
             if not entity.terminal:
                 self.orders[oid] = entity
                 await entity.mailbox.ask(entity.start, fresh)

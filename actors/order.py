@@ -237,13 +237,29 @@ class OrderActor(OrderDispatch, OrderSchedule, OrderMoney, OrderAlerts):
 
     async def _reload(self) -> None:
         if (fresh := await self.env.orders.load(self.id)) is not None:
-            self.row = fresh
+            seen, self.row = self.row["seq"], fresh
+            if fresh["seq"] > seen:  # e.g. our own commit whose answer the connection lost
+                await self.announce_since(seen)
+
+    async def announce_since(self, after_seq: int) -> None:
+        """Push again the events after `after_seq` as MySQL has them. A change is pushed only
+        after its commit, so an actor that died (or lost its connection) between the two left
+        an event written that no watcher was sent; whoever loads the order next sends it.
+        Pushes are at least once: a client drops a `seq` it already holds (CONTRACT §7).
+        The `create` (seq 1) is the hub's, which pushes nothing for it."""
+        for ev in await self.env.orders.events_after(self.id, max(after_seq, 1)):
+            if ev.pop("type") == "chat":
+                await self.env.emitter.emit("chat.message", ev, self._party_rooms())
+            else:
+                await self._push_status(ev)
 
     def _party_rooms(self) -> list[str]:
         return rooms(order=self.id, user=self.row["customer_id"], provider=self.row["provider_id"])
 
     async def _announce(self, event: dict) -> None:
-        payload = status_event_json(self.id, event)
+        await self._push_status(status_event_json(self.id, event))
+
+    async def _push_status(self, payload: dict) -> None:
         await self.env.emitter.emit("order.status", payload, self._party_rooms())
         await self.env.emitter.emit(
             "console.update",

@@ -9,6 +9,8 @@ queries that need a set of statuses take it as an argument.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import orjson
 
 from adapters.clock import iso, utcnow
@@ -158,6 +160,14 @@ class OrderStore:
             statuses,
         )
         return [r["id"] for r in rows]
+
+    async def ended_since(self, seconds: float, live: tuple[str, ...]) -> list[int]:
+        """Orders that changed in the last `seconds` and are no longer in `live`."""
+        rows = await self.db.fetch_all(
+            "SELECT id, status FROM orders WHERE updated_at >= %s",
+            (utcnow() - timedelta(seconds=seconds),),
+        )
+        return [r["id"] for r in rows if r["status"] not in live]
 
     async def timeline(self, order_id: int) -> list[dict]:
         rows = await self.db.fetch_all(

@@ -117,3 +117,48 @@ async def test_an_open_payment_survives_sigkilled_hosts(hub, sandbox):
         await until(paid, timeout=90, what="the payment found paid by the restarted host")
     finally:
         await world.close()
+
+
+def _committed_not_pushed(oid: int, seq: int, status: str, action: str, by: str, uid: int):
+    """What a host that died between the commit and the push leaves: the change in MySQL."""
+    from db import rows
+
+    rows("UPDATE orders SET status = %s, seq = %s WHERE id = %s", (status, seq, oid))
+    rows(
+        "INSERT INTO order_events (order_id, seq, status, action, by_role, by_user_id, detail,"
+        " created_at) VALUES (%s, %s, %s, %s, %s, %s, '{}', NOW(3))",
+        (oid, seq, status, action, by, uid),
+    )
+
+
+@pytest.mark.slow
+async def test_an_event_written_but_never_pushed_reaches_a_connected_watcher(hub):
+    """A host that dies between an order's commit and its push leaves an event in MySQL that
+    no watcher was sent. The restarted host pushes it again, for a live order and for one that
+    just ended: a customer whose socket stayed up gets it without asking (CONTRACT §7: a
+    client drops a seq it already holds)."""
+    world = World(hub.url)
+    try:
+        provider = await world.provider()
+        psock = await world.socket(provider)
+        assert (await psock.call("provider.online", {"lat": 20.031, "lng": 110.301}))["ok"]
+        customer = await world.customer()
+        taken = (await world.order(customer))["id"]
+        await psock.wait_for("order.offer", orderId=taken)
+        assert (await psock.call("order.grab", {"orderId": taken}))["ok"]
+        left = (await world.order(customer))["id"]
+        csock = await world.socket(customer)
+        due = {}
+        for oid in (taken, left):
+            watched = await csock.call("order.watch", {"orderId": oid, "afterSeq": 0})
+            due[oid] = watched["order"]["seq"] + 1
+        _committed_not_pushed(taken, due[taken], "departed", "depart", "provider", provider.user_id)
+        _committed_not_pushed(left, due[left], "cancelled", "cancel", "customer", customer.user_id)
+        admin = await world.admin()
+        for h in (await admin.ok("GET", "/api/admin/hosts"))["items"]:
+            os.kill(h["pid"], signal.SIGKILL)
+        for oid, status in ((taken, "departed"), (left, "cancelled")):
+            pushed = await csock.wait_for("order.status", timeout=90, orderId=oid, seq=due[oid])
+            assert pushed["status"] == status
+    finally:
+        await world.close()
