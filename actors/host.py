@@ -44,6 +44,7 @@ from adapters.payments import PaymentStore
 from adapters.redis import Keys
 from adapters.redis import connect as redis_connect
 from adapters.settings import Settings
+from adapters.stalls import run_refreezer, tune_gc
 from adapters.subscriptions import SubscriptionStore
 from adapters.wechat_pay import gateway_for
 
@@ -133,6 +134,8 @@ class EntityHost(ProviderHosting):
         self.held_payments = HeldPayments(self.env, self.pay)
         await self._reload_providers()
         loop = asyncio.get_running_loop()
+        if s.host_gc_freeze_s > 0:  # its thousands of provider actors, out of every GC pass
+            tune_gc(freeze=True)
         # Orders and payments start after this host is ready: starting them calls other hosts,
         # which may be restarting too and calling back; awaiting that here would deadlock.
         self._tasks = [
@@ -140,6 +143,8 @@ class EntityHost(ProviderHosting):
             loop.create_task(self._every(SWEEP_S, self._sweep)),
             loop.create_task(self._every(FLUSH_S, self._flush_locations)),
             loop.create_task(self._every(FLUSH_S, self.figures.flush)),
+            loop.create_task(self.figures.time_stalls()),
+            *([loop.create_task(run_refreezer(s.host_gc_freeze_s))] if s.host_gc_freeze_s else []),
         ]
         if self.placement.reconciles:  # standing hosts (a dedicated one ends with its order)
             self._tasks.append(loop.create_task(self._every(RECONCILE_S, self._reconcile)))

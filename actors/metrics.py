@@ -4,8 +4,9 @@
 to a callback: the hub's callback is a prometheus-client histogram (hub/metrics.py).
 
 A Ray host is a process Ray starts, with no endpoint of its own to scrape. It keeps bucket
-counts in memory (`HostFigures`) and every 10 s adds them to one Redis hash per deployment
-(HINCRBYFLOAT: the hosts' figures add up; a host that dies loses at most its last 10 s).
+counts (its stores' timings, its GC pauses and loop lag) in memory (`HostFigures`) and every
+10 s adds them to one Redis hash per deployment (HINCRBYFLOAT: the hosts' figures add up; a
+host that dies loses at most its last 10 s).
 The hub reads that hash when /metrics is scraped (adapters/figures.py host_histograms).
 """
 
@@ -16,6 +17,8 @@ import logging
 import time
 from bisect import bisect_left
 from collections.abc import Callable
+
+from adapters.stalls import sample_lag, time_gc
 
 log = logging.getLogger("orderhub.metrics")
 
@@ -108,6 +111,13 @@ class HostFigures:
         base = f"{store}|{label}|"
         self.pending[base + le] = self.pending.get(base + le, 0) + 1
         self.pending[base + "sum"] = self.pending.get(base + "sum", 0.0) + seconds
+
+    async def time_stalls(self) -> None:
+        """Time this process's GC pauses (`gc|<generation>`) and, while awaited, its loop lag
+        (`loop|lag`): the hub exports them as orderhub_host_gc_pause_seconds and
+        orderhub_host_loop_lag_seconds."""
+        time_gc(lambda generation, seconds: self.observe("gc", str(generation), seconds))
+        await sample_lag(lambda seconds: self.observe("loop", "lag", seconds))
 
     async def flush(self) -> None:
         if not self.pending:

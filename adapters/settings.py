@@ -47,6 +47,9 @@ class Settings:
     placement: str = "sharded"
     hosts: int = 2
     location_tick_s: float = 0.025
+    # the hosts' GC (adapters/stalls.py): 0 keeps Python's; > 0 raises the thresholds, freezes
+    # the heap once loaded and the young survivors every that many seconds (docs/profile.md)
+    host_gc_freeze_s: float = 0.0
     offer_ttl_s: float = 60.0
     order_expiry_s: float = 900.0
     heartbeat_timeout_s: float = 30.0
@@ -123,6 +126,7 @@ ENV = {
     "placement": "HUB_PLACEMENT",
     "hosts": "HUB_HOSTS",
     "location_tick_s": "HUB_LOCATION_TICK_S",
+    "host_gc_freeze_s": "HUB_HOST_GC_FREEZE_S",
     "offer_ttl_s": "HUB_OFFER_TTL_S",
     "order_expiry_s": "HUB_ORDER_EXPIRY_S",
     "heartbeat_timeout_s": "HUB_HEARTBEAT_TIMEOUT_S",

@@ -21,71 +21,19 @@ the process restarts, so memory grows with the connections' churn (docs/profile.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
-import time
 
+from adapters.stalls import run_refreezer, sample_lag, time_gc, tune_gc
 from hub import metrics
-
-LAG_EVERY_S = 0.05  # the sampler sleeps this long and records how late it wakes
-# Generation 0 every 50,000 net allocations (default 700): between two re-freezes (below) the
-# automatic collector then seldom runs; 20 and 100 make the older generations rarer still.
-# Measured at 3,000 providers (docs/profile.md): 5,000 / 10 / 50 ran 140 young collections in
-# 90 s and the GC was 57 % of the hub's Python time again; 50,000 / 20 / 100, 4 %.
-THRESHOLDS = (50_000, 20, 100)
-
-
-class _GcTimer:
-    """gc.callbacks: the start and stop of every collection, timed, per generation."""
-
-    def __init__(self) -> None:
-        self.started = 0.0
-        self.series = {g: metrics.GC_PAUSE.labels(str(g)) for g in (0, 1, 2)}
-
-    def __call__(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self.started = time.perf_counter()
-        elif self.started:
-            self.series[info["generation"]].observe(time.perf_counter() - self.started)
-            self.started = 0.0
-
-
-_timer: _GcTimer | None = None
 
 
 def start_gc_timing() -> None:
-    global _timer
-    if _timer is None:
-        _timer = _GcTimer()
-        gc.callbacks.append(_timer)
+    series = {g: metrics.GC_PAUSE.labels(str(g)) for g in (0, 1, 2)}
+    time_gc(lambda generation, seconds: series[generation].observe(seconds))
 
 
-def tune_gc(freeze: bool = True) -> None:
-    """Raise the thresholds; freeze everything alive now (after start-up)."""
-    gc.set_threshold(*THRESHOLDS)
-    if freeze:
-        gc.collect()
-        gc.freeze()
-
-
-async def run_lag_sampler(every_s: float = LAG_EVERY_S) -> None:
-    """How late the loop wakes from a short sleep: what every callback waited behind others."""
-    series = metrics.LOOP_LAG
-    loop = asyncio.get_running_loop()
-    while True:
-        planned = loop.time() + every_s
-        await asyncio.sleep(every_s)
-        series.observe(max(0.0, loop.time() - planned))
-
-
-async def run_refreezer(every_s: float) -> None:
-    """Freeze the survivors of the young generations now and then (see the module's text)."""
-    while True:
-        await asyncio.sleep(every_s)
-        # generation 0 only (at most THRESHOLDS[0] objects): a generation-1 pass here walked
-        # 10 s of survivors, 0.3-2.5 s on the wall at 4,000 providers (docs/benchmarks.md)
-        gc.collect(0)
-        gc.freeze()
+async def run_lag_sampler() -> None:
+    await sample_lag(metrics.LOOP_LAG.observe)
 
 
 class Stalls:

@@ -188,6 +188,15 @@ async def run_socket_counter(sio, every_s: float = 2.0) -> None:
 # --- figures from the stores ----------------------------------------------------------------
 
 
+# The hosts' series: (what HostFigures calls the store, metric, its label, help)
+HOST_SERIES = (
+    ("mysql", "orderhub_host_mysql_seconds", "op", "MySQL calls"),
+    ("redis", "orderhub_host_redis_seconds", "command", "Redis calls"),
+    ("gc", "orderhub_host_gc_pause_seconds", "generation", "cyclic GC collections"),
+    ("loop", "orderhub_host_loop_lag_seconds", None, "event loop lag (a 50 ms sleep's lateness)"),
+)
+
+
 class StoreFigures:
     """Open offers, orders by status and dispatch outcomes, read at scrape time (cached)."""
 
@@ -232,21 +241,21 @@ class StoreFigures:
         yield from self._host_histograms()
 
     def _host_histograms(self):
-        """The Ray hosts' MySQL and Redis timings (actors/metrics.py, pushed through Redis)."""
-        for store, label in (("mysql", "op"), ("redis", "command")):
+        """The Ray hosts' store timings, GC pauses and loop lag (actors/metrics.py HostFigures,
+        pushed through Redis every 10 s)."""
+        for store, name, label, what in HOST_SERIES:
             family = HistogramMetricFamily(
-                f"orderhub_host_{store}_seconds",
-                f"the Ray hosts' {store} calls (pushed through Redis every 10 s)",
-                labels=[label],
-            )
-            for (got, name), entry in sorted(self.hosts.items()):
+                name, f"the Ray hosts' {what} (pushed through Redis every 10 s)",
+                labels=[label] if label else [],
+            )  # fmt: skip
+            for (got, key), entry in sorted(self.hosts.items()):
                 if got != store:
                     continue
                 running, buckets = 0.0, []
                 for le in [*map(repr, store_timing.BUCKETS), "+Inf"]:
                     running += entry["buckets"].get(le, 0.0)
                     buckets.append((le, running))
-                family.add_metric([name], buckets, sum_value=entry["sum"])
+                family.add_metric([key] if label else [], buckets, sum_value=entry["sum"])
             yield family
 
 

@@ -1,5 +1,7 @@
 """The hub's stalls over a run: its cyclic-GC pauses per generation and its event-loop lag,
-read from the hub's /metrics (hub/loop_stats.py) before and after the load, and differenced.
+read from the hub's /metrics (hub/loop_stats.py) before and after the load, and differenced;
+the Ray hosts' own as well (all hosts together; they reach /metrics every 10 s, so the last
+seconds of a run may be missing).
 
 A p99 over 100 ms with the hub's CPU well under a core is a pause, not saturation; these
 figures say which (FIELD-NOTES "Tracking ceilings"). /metrics answers on the loopback (or with
@@ -16,6 +18,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 GC = "orderhub_gc_pause_seconds"
 LAG = "orderhub_loop_lag_seconds"
+# the Ray hosts' own, pushed through Redis (actors/metrics.py HostFigures)
+HOST_GC = "orderhub_host_gc_pause_seconds"
+HOST_LAG = "orderhub_host_loop_lag_seconds"
 
 
 async def read(hub_url: str) -> dict | None:
@@ -36,7 +41,7 @@ async def read(hub_url: str) -> dict | None:
 def parse(text: str) -> dict | None:
     found: dict[str, dict] = {}
     for family in text_string_to_metric_families(text):
-        if family.name not in (GC, LAG):
+        if family.name not in (GC, LAG, HOST_GC, HOST_LAG):
             continue
         for s in family.samples:
             key = family.name + (f":{s.labels['generation']}" if "generation" in s.labels else "")
@@ -86,13 +91,25 @@ def _ms(seconds: float | None) -> float | None:
 
 
 def between(before: dict | None, after: dict | None) -> dict | None:
-    """What happened between two reads: GC pauses per generation and the loop lag."""
+    """What happened between two reads: GC pauses per generation and the loop lag, of the hub
+    and (under "hosts", when it reports them) of the Ray hosts together."""
     if not after:
         return None
+    out = _summary(before or {}, after, GC, LAG)
+    hosts = _summary(before or {}, after, HOST_GC, HOST_LAG)
+    if hosts["gc"] or hosts.get("loop_lag"):
+        out["hosts"] = hosts
+    return out
+
+
+def _summary(before: dict, after: dict, gc_name: str, lag_name: str) -> dict:
     out: dict = {"gc": {}}
     for key, series in sorted(after.items()):
-        d = _diff(series, (before or {}).get(key))
-        if key.startswith(GC):
+        name = key.split(":")[0]
+        if name not in (gc_name, lag_name):
+            continue
+        d = _diff(series, before.get(key))
+        if name == gc_name:
             out["gc"][key.split(":")[1]] = {
                 "count": int(d["count"]),
                 "total_ms": round(d["sum"] * 1000, 1),
@@ -110,9 +127,17 @@ def between(before: dict | None, after: dict | None) -> dict | None:
 
 
 def line(stalls: dict | None) -> str:
-    """One line for the terminal: GC per generation (count, total, longest) and loop lag."""
+    """One line for the terminal: GC per generation (count, total, longest) and loop lag, of
+    the hub, then of the Ray hosts."""
     if not stalls or not (stalls.get("loop_lag") or {}).get("samples"):
         return "hub stalls: not measured (the hub's /metrics has no GC/loop-lag figures)"
+    text = "hub stalls: " + _parts(stalls)
+    if stalls.get("hosts"):
+        text += " | Ray hosts: " + _parts(stalls["hosts"])
+    return text
+
+
+def _parts(stalls: dict) -> str:
     parts = [
         f"gen{g} {s['count']}× total {s['total_ms']} ms longest ≤{s['longest_ms_at_most']} ms"
         for g, s in stalls["gc"].items()
@@ -123,4 +148,4 @@ def line(stalls: dict | None) -> str:
             f"loop lag p50 ≤{lag['p50_ms_at_most']} p99 ≤{lag['p99_ms_at_most']}"
             f" max ≤{lag['max_ms_at_most']} ms (mean {lag['mean_ms']} ms)"
         )
-    return "hub stalls: " + "; ".join(parts)
+    return "; ".join(parts)

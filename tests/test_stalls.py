@@ -54,3 +54,28 @@ async def test_a_hub_reports_gc_pauses_and_loop_lag(hub):
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"{hub.url}/metrics")).text
     assert "orderhub_gc_pause_seconds_bucket" in text or "orderhub_gc_pause_seconds" in text
+
+
+def test_the_ray_hosts_stalls_are_read_beside_the_hubs():
+    hosts = SAMPLE.replace("orderhub_gc_pause", "orderhub_host_gc_pause").replace(
+        "orderhub_loop_lag", "orderhub_host_loop_lag"
+    )
+    got = hub_stalls.between(None, hub_stalls.parse(SAMPLE + hosts))
+    assert got["hosts"]["gc"]["2"] == {"count": 3, "total_ms": 900.0, "longest_ms_at_most": 500.0}
+    assert got["hosts"]["loop_lag"]["p99_ms_at_most"] == 250.0
+    assert "| Ray hosts: gen2 3×" in hub_stalls.line(got)
+    assert "hosts" not in hub_stalls.between(None, hub_stalls.parse(SAMPLE))
+
+
+async def test_the_ray_hosts_report_gc_pauses_and_loop_lag(hub):
+    """Each host times its own collections and loop lag and pushes them through Redis every
+    10 s; the hub's /metrics shows them (the hosts together)."""
+
+    async def host_stalls():
+        got = hub_stalls.between(None, await hub_stalls.read(hub.url))
+        lag = ((got or {}).get("hosts") or {}).get("loop_lag") or {}
+        return got if lag.get("samples", 0) > 10 else None
+
+    got = await until(host_stalls, "the hosts' loop-lag samples on /metrics", timeout=60)
+    assert set(got["hosts"]["gc"]) <= {"0", "1", "2"}
+    assert got["hosts"]["loop_lag"]["p50_ms_at_most"] is not None
