@@ -274,6 +274,7 @@ class SimUser:
         if not isinstance(ack, dict) or not ack.get("ok"):
             code = ack_code(ack)
             self.w.metrics.error(f"order.watch: {code}")
+            st.needs_sync = True  # counted as an error above; the stream is behind, not lost
             st.syncing = False
             self._flush(st)
             return False
