@@ -14,6 +14,10 @@ did is done without them:
   once instead of at the reader's 40 s timeout;
 - a reader that ends (the client went) unblocks the writer, as before.
 
+The reader awaits the ASGI receive itself and the writer the queue itself (no helper
+coroutine around either), and the next ping is a timer rather than a task that sleeps: what
+each socket keeps alive between two messages is what a young pass walks (docs/profile.md).
+
 Only a fresh websocket connection takes this loop; an upgrade from long-polling keeps
 python-engineio's own. `install()` puts it on `engineio.async_socket.AsyncSocket` (the class
 Engine.IO makes its sockets from), once, at the hub's start. Written from python-engineio
@@ -23,14 +27,35 @@ Engine.IO makes its sockets from), once, at the hub's start. Written from python
 from __future__ import annotations
 
 import asyncio
+import time
 
 from engineio import async_socket, exceptions, packet
 
 _ORIGINAL = async_socket.AsyncSocket._websocket_handler
+_ORIGINAL_PING = (async_socket.AsyncSocket.schedule_ping, async_socket.AsyncSocket._send_ping)
 
 
 def install() -> None:
     async_socket.AsyncSocket._websocket_handler = websocket_handler
+    async_socket.AsyncSocket.schedule_ping = schedule_ping
+
+
+def schedule_ping(self) -> None:
+    """The next ping in `ping_interval`, as a timer: python-engineio starts a task per ping
+    that sleeps the interval (25 s), so every socket always held a task, its coroutines, a
+    future and a timer, renewed at every pong — thousands of young objects for each young GC
+    pass to walk."""
+    if self.last_ping:  # only after the previous ping's round trip, as python-engineio
+        self.last_ping = None
+        asyncio.get_running_loop().call_later(self.server.ping_interval, _ping, self)
+
+
+def _ping(sock) -> None:
+    """AsyncSocket._send_ping after its sleep: a PING queued for the writer (its `send`
+    without the await: the queue has no bound, and last_ping was just set)."""
+    if not sock.closing and not sock.closed:
+        sock.last_ping = time.time()
+        sock.queue.put_nowait(packet.Packet(packet.PING))
 
 
 async def next_packets(sock) -> list:
@@ -38,6 +63,11 @@ async def next_packets(sock) -> list:
     None in the queue), like AsyncSocket.poll without its timeout."""
     first = await sock.queue.get()
     sock.queue.task_done()
+    return more_packets(sock, first)
+
+
+def more_packets(sock, first) -> list:
+    """`first` and whatever else is queued now; [] when `first` is the end (None)."""
     if first is None:
         return []
     packets = [first]
@@ -54,6 +84,32 @@ async def next_packets(sock) -> list:
     return packets
 
 
+def send_now(sock, text: str) -> bool:
+    """Write a Socket.IO frame to the client's websocket at once, in the caller's step, when
+    nothing is queued before it and its writer is idle: an ack answered inline (a location
+    update's) then wakes no writer and leaves it nothing new to keep alive. False: queue it
+    as usual (the writer is busy, the socket is not on this loop, the transport is paused)."""
+    ws = getattr(sock, "oh_ws", None)
+    if ws is None or not sock.oh_idle or not sock.queue.empty() or sock.closing or sock.closed:
+        return False
+    last_ping = sock.last_ping  # AsyncSocket.send's check: a client gone quiet is closed there
+    if last_ping and time.time() - last_ping > sock.server.ping_timeout:
+        return False
+    writable = getattr(getattr(ws.asgi_send, "__self__", None), "writable", None)
+    if writable is None or not writable.is_set():
+        return False
+    # uvicorn's send awaits nothing but `writable` (set): the coroutine ends in its first step
+    step = ws.send("4" + text)
+    try:
+        step.send(None)
+    except StopIteration:
+        return True
+    except Exception:
+        return False  # the connection is going: the writer meets it and ends it
+    step.close()  # suspended before writing anything: the queue takes the frame
+    return False
+
+
 async def websocket_handler(self, ws):
     if self.connected:  # an upgrade from long-polling: python-engineio's own loop
         return await _ORIGINAL(self, ws)
@@ -61,10 +117,17 @@ async def websocket_handler(self, ws):
     self.upgraded = True
     reader = asyncio.current_task()
     reading = False
+    self.oh_idle = False  # the writer waits on an empty queue (send_now may write)
+    self.oh_ws = ws
 
     async def writer():
+        queue = self.queue
         while True:
-            packets = await next_packets(self)
+            self.oh_idle = True
+            first = await queue.get()  # awaited here, not in a helper: one coroutine fewer
+            self.oh_idle = False
+            queue.task_done()
+            packets = more_packets(self, first)
             if not packets:
                 break
             try:
@@ -79,15 +142,21 @@ async def websocket_handler(self, ws):
             reader.cancel()  # it would wait for a client that may never send again
 
     writer_task = asyncio.ensure_future(writer())
+    receive = ws.asgi_receive  # the ASGI receive; ws.wait() is one more coroutine around it
     while True:
         reading = True
         try:
-            data = await ws.wait()
+            event = await receive()
         except (Exception, asyncio.CancelledError):
             break
         finally:
             reading = False
-        if data is None:  # the client closed the connection
+        if event["type"] != "websocket.receive":  # the client closed the connection
+            break
+        data = event.get("text")
+        if data is None:
+            data = event.get("bytes")
+        if data is None:
             break
         if len(data) > self.server.max_http_buffer_size:
             break  # as python-engineio does: too large a frame ends the connection
@@ -100,6 +169,7 @@ async def websocket_handler(self, ws):
             break
         except Exception:
             self.server.logger.exception("Unknown receive error")
+    self.oh_ws = None  # no more direct writes
     await self.queue.put(None)  # unlock the writer so it can exit
     await writer_task
     await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)

@@ -37,6 +37,7 @@ import socketio
 from socketio import packet
 
 from adapters import jsonio
+from hub.eio_socket import send_now
 
 MAX_FRAME = 64 * 1024  # Engine.IO's max_http_buffer_size: one websocket frame or polling POST
 
@@ -156,7 +157,10 @@ class EdgeServer(socketio.AsyncServer):
                 return True  # the socket closed meanwhile
             ack = handler(session, payload[1] if len(payload) > 1 else None)
         if i > 1:  # the client asked for an ack: `3<id>[ack]`
-            await self.eio.send(eio_sid, f"3{data[1:i]}{jsonio.dumps([ack])}")
+            text = f"3{data[1:i]}{jsonio.dumps([ack])}"
+            sock = self.eio.sockets.get(eio_sid)
+            if sock is None or not send_now(sock, text):
+                await self.eio.send(eio_sid, text)
         if self.inline_done is not None:
             self.inline_done(name, time.perf_counter() - started)
         return True

@@ -15,6 +15,11 @@ from hub import eio_socket
 # python-engineio 4.15.1's AsyncSocket._websocket_handler, which hub/eio_socket.py was written
 # from: when an upgrade changes it, read the new one and carry its changes over.
 WRITTEN_FROM = "27f120df4d717a24478b7b0f7389ce19eea8a881dd07e2c81fb1cf2493e006a5"
+# ... and its schedule_ping and _send_ping, which hub/eio_socket.py's ping replaces
+PING_WRITTEN_FROM = (
+    "fe316639159cd70d34cdb911a055fc1a0056ff15615b8460a1ab6593c95e9372",
+    "67db82a704ea49d0ad34e967728cec06020d036431d67c1612162a907526cb43",
+)
 
 
 def test_the_replaced_handler_is_the_one_this_was_written_from():
@@ -22,11 +27,17 @@ def test_the_replaced_handler_is_the_one_this_was_written_from():
     assert hashlib.sha256(source.encode()).hexdigest() == WRITTEN_FROM
 
 
-def test_install_replaces_the_websocket_handler_only():
+def test_the_replaced_ping_is_the_one_this_was_written_from():
+    sources = [inspect.getsource(f) for f in eio_socket._ORIGINAL_PING]
+    assert tuple(hashlib.sha256(s.encode()).hexdigest() for s in sources) == PING_WRITTEN_FROM
+
+
+def test_install_replaces_the_websocket_handler_and_the_ping_only():
     from engineio import async_socket
 
     eio_socket.install()
     assert async_socket.AsyncSocket._websocket_handler is eio_socket.websocket_handler
+    assert async_socket.AsyncSocket.schedule_ping is eio_socket.schedule_ping
     assert async_socket.AsyncSocket.poll.__module__ == "engineio.async_socket"  # polling: its own
 
 
@@ -46,3 +57,102 @@ async def test_next_packets_waits_without_a_timeout():
     assert not waiting.done()
     sock.queue.put_nowait("x")
     assert await asyncio.wait_for(waiting, 1) == ["x"]
+
+
+def _pinged_socket(**state):
+    sock = SimpleNamespace(
+        queue=asyncio.Queue(),
+        server=SimpleNamespace(ping_interval=0.05),
+        last_ping=1.0,
+        closing=False,
+        closed=False,
+    )
+    for k, v in state.items():
+        setattr(sock, k, v)
+    return sock
+
+
+async def test_a_pong_schedules_one_ping_after_the_interval_without_a_task():
+    sock = _pinged_socket()
+    tasks = len(asyncio.all_tasks())
+    eio_socket.schedule_ping(sock)
+    assert sock.last_ping is None and len(asyncio.all_tasks()) == tasks
+    eio_socket.schedule_ping(sock)  # no second ping before this one's round trip
+    await asyncio.sleep(0.03)
+    assert sock.queue.empty()
+    ping = await asyncio.wait_for(sock.queue.get(), 1)
+    assert ping.encode() == "2" and sock.last_ping is not None
+    await asyncio.sleep(0.1)
+    assert sock.queue.empty()
+
+
+async def test_no_ping_for_a_socket_that_closed_meanwhile():
+    sock = _pinged_socket()
+    eio_socket.schedule_ping(sock)
+    sock.closed = True
+    await asyncio.sleep(0.1)
+    assert sock.queue.empty() and sock.last_ping is None
+
+
+class _Proto:
+    """uvicorn's websocket protocol as send_now sees it: `writable` and a send that awaits it."""
+
+    def __init__(self):
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.sent: list[dict] = []
+
+    async def send(self, message):
+        await self.writable.wait()
+        self.sent.append(message)
+
+
+class _Ws:
+    def __init__(self, proto):
+        self.asgi_send = proto.send
+
+    async def send(self, text):
+        await self.asgi_send({"type": "websocket.send", "text": text})
+
+
+def _direct_socket(**state):
+    proto = _Proto()
+    sock = SimpleNamespace(
+        queue=asyncio.Queue(),
+        server=SimpleNamespace(ping_timeout=20),
+        last_ping=None,
+        closing=False,
+        closed=False,
+        oh_idle=True,
+        oh_ws=_Ws(proto),
+    )
+    for k, v in state.items():
+        setattr(sock, k, v)
+    return sock, proto
+
+
+async def test_an_inline_ack_is_written_at_once_when_the_writer_is_idle():
+    sock, proto = _direct_socket()
+    assert eio_socket.send_now(sock, '30[{"ok":true}]')
+    assert proto.sent == [{"type": "websocket.send", "text": '430[{"ok":true}]'}]
+
+
+async def test_an_inline_ack_waits_its_turn_behind_anything_queued_or_being_sent():
+    for state in ({"oh_idle": False}, {"closed": True}, {"oh_ws": None}):
+        sock, proto = _direct_socket(**state)
+        assert not eio_socket.send_now(sock, "30[{}]")
+        assert proto.sent == []
+    sock, proto = _direct_socket()
+    sock.queue.put_nowait("queued first")
+    assert not eio_socket.send_now(sock, "30[{}]") and proto.sent == []
+
+
+async def test_no_direct_write_to_a_paused_transport_or_a_client_gone_quiet():
+    sock, proto = _direct_socket()
+    proto.writable.clear()  # the transport asked us to stop writing
+    assert not eio_socket.send_now(sock, "30[{}]")
+    proto.writable.set()
+    await asyncio.sleep(0)
+    assert proto.sent == []  # the suspended try was dropped, not written later
+    sock.last_ping = 1.0  # a ping unanswered for longer than ping_timeout: send() closes it
+    assert not eio_socket.send_now(sock, "30[{}]") and proto.sent == []
