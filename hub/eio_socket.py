@@ -58,16 +58,9 @@ def _ping(sock) -> None:
         sock.queue.put_nowait(packet.Packet(packet.PING))
 
 
-async def next_packets(sock) -> list:
-    """What is queued for the client: at least one packet, or [] when the socket ends (a
-    None in the queue), like AsyncSocket.poll without its timeout."""
-    first = await sock.queue.get()
-    sock.queue.task_done()
-    return more_packets(sock, first)
-
-
 def more_packets(sock, first) -> list:
-    """`first` and whatever else is queued now; [] when `first` is the end (None)."""
+    """`first` (just taken from the queue) and whatever else is queued now; [] when `first`
+    is the end (None): AsyncSocket.poll's batching, without its wait and timeout."""
     if first is None:
         return []
     packets = [first]

@@ -37,18 +37,24 @@ async def _until_ok(api, path, body=None, timeout=90) -> dict:
         await asyncio.sleep(0.5)
 
 
+async def _grabbed_order(world: World) -> tuple:
+    """An online provider who grabbed a new order: (provider, customer, the order created)."""
+    provider = await world.provider()
+    psock = await world.socket(provider)
+    assert (await psock.call("provider.online", {"lat": 20.031, "lng": 110.301}))["ok"]
+    customer = await world.customer()
+    created = await world.order(customer)
+    await psock.wait_for("order.offer", orderId=created["id"])
+    assert (await psock.call("order.grab", {"orderId": created["id"]}))["ok"]
+    return provider, customer, created
+
+
 @pytest.mark.slow
 async def test_sigkill_hub_and_ray_hosts_mid_lifecycle(hub):
     world = World(hub.url)
     try:
-        provider = await world.provider()
-        psock = await world.socket(provider)
-        assert (await psock.call("provider.online", {"lat": 20.031, "lng": 110.301}))["ok"]
-        customer = await world.customer()
-        created = await world.order(customer)
+        provider, customer, created = await _grabbed_order(world)
         oid = created["id"]
-        await psock.wait_for("order.offer", orderId=oid)
-        assert (await psock.call("order.grab", {"orderId": oid}))["ok"]
         acked = [
             created["seq"],
             (await provider.api.ok("POST", f"/api/orders/{oid}/depart"))["seq"],
@@ -139,13 +145,8 @@ async def test_an_event_written_but_never_pushed_reaches_a_connected_watcher(hub
     client drops a seq it already holds)."""
     world = World(hub.url)
     try:
-        provider = await world.provider()
-        psock = await world.socket(provider)
-        assert (await psock.call("provider.online", {"lat": 20.031, "lng": 110.301}))["ok"]
-        customer = await world.customer()
-        taken = (await world.order(customer))["id"]
-        await psock.wait_for("order.offer", orderId=taken)
-        assert (await psock.call("order.grab", {"orderId": taken}))["ok"]
+        provider, customer, created = await _grabbed_order(world)
+        taken = created["id"]
         left = (await world.order(customer))["id"]
         csock = await world.socket(customer)
         due = {}

@@ -41,22 +41,20 @@ def test_install_replaces_the_websocket_handler_and_the_ping_only():
     assert async_socket.AsyncSocket.poll.__module__ == "engineio.async_socket"  # polling: its own
 
 
-async def test_next_packets_takes_what_is_queued_and_keeps_the_end():
+def _taken(sock):
+    """What the writer does before more_packets: take one and mark it done."""
+    first = sock.queue.get_nowait()
+    sock.queue.task_done()
+    return first
+
+
+async def test_more_packets_takes_what_is_queued_and_keeps_the_end():
     sock = SimpleNamespace(queue=asyncio.Queue())
     for item in ("a", "b", None):
         sock.queue.put_nowait(item)
-    assert await eio_socket.next_packets(sock) == ["a", "b"]
-    assert await eio_socket.next_packets(sock) == []  # the end, kept for the next call
+    assert eio_socket.more_packets(sock, _taken(sock)) == ["a", "b"]
+    assert eio_socket.more_packets(sock, _taken(sock)) == []  # the end, kept for the next call
     assert sock.queue._unfinished_tasks == 0  # all marked done: close(wait=True) can join
-
-
-async def test_next_packets_waits_without_a_timeout():
-    sock = SimpleNamespace(queue=asyncio.Queue())
-    waiting = asyncio.ensure_future(eio_socket.next_packets(sock))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
-    sock.queue.put_nowait("x")
-    assert await asyncio.wait_for(waiting, 1) == ["x"]
 
 
 def _pinged_socket(**state):
