@@ -162,9 +162,10 @@ class OrderStore:
         return [r["id"] for r in rows]
 
     async def ended_since(self, seconds: float, live: tuple[str, ...]) -> list[int]:
-        """Orders that changed in the last `seconds` and are no longer in `live`."""
+        """Orders that changed in the last `seconds` and are no longer in `live`, the most
+        recently changed last."""
         rows = await self.db.fetch_all(
-            "SELECT id, status FROM orders WHERE updated_at >= %s",
+            "SELECT id, status FROM orders WHERE updated_at >= %s ORDER BY updated_at",
             (utcnow() - timedelta(seconds=seconds),),
         )
         return [r["id"] for r in rows if r["status"] not in live]
