@@ -75,6 +75,7 @@ def serve(settings: Settings) -> None:
     from hub import graceful, loop_stats
     from hub.actor_gateway import ActorGateway, start_ray
     from hub.app import create_app
+    from hub.ws_protocol import DirectWebSocketProtocol
 
     count = workers.count(settings.workers)
     worker = workers.is_worker()
@@ -121,8 +122,9 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=graceful.GRACE_S,
         # uvicorn's sans-I/O websockets protocol: no tasks of its own per connection (the
         # legacy one keeps three); ~12 % less hub CPU at 5,000 providers (docs/profile.md).
+        # Ours hands a message to Engine.IO in its own callback when it can (hub/ws_protocol.py).
         # No websocket-level keepalive pings: Engine.IO pings every client every 20 s.
-        ws="websockets-sansio",
+        ws=DirectWebSocketProtocol,
         ws_ping_interval=None,
     )
 

@@ -27,6 +27,7 @@ Engine.IO makes its sockets from), once, at the hub's start. Written from python
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 from engineio import async_socket, exceptions, packet
@@ -51,11 +52,29 @@ def schedule_ping(self) -> None:
 
 
 def _ping(sock) -> None:
-    """AsyncSocket._send_ping after its sleep: a PING queued for the writer (its `send`
-    without the await: the queue has no bound, and last_ping was just set)."""
+    """AsyncSocket._send_ping after its sleep: a PING written now when the writer is idle
+    (write_now), else queued for it (its `send` without the await: the queue has no bound,
+    and last_ping was just set)."""
     if not sock.closing and not sock.closed:
         sock.last_ping = time.time()
-        sock.queue.put_nowait(packet.Packet(packet.PING))
+        if not write_now(sock, "2"):
+            sock.queue.put_nowait(packet.Packet(packet.PING))
+
+
+def take_now(sock, text: str) -> bool:
+    """A text message from the client's websocket, offered in the protocol's callback
+    (hub/ws_protocol.py) before it is queued for the reader: handled here, in that step, when
+    it is a PONG or an event answered inline (hub/socket_edge.py `take_message`) and the
+    reader waits with nothing before it. True: handled, the reader goes on waiting."""
+    if not sock.oh_reading or sock.closing or sock.closed:
+        return False
+    if text == "3":  # PONG: AsyncSocket.receive schedules the next ping
+        sock.schedule_ping()
+        return True
+    if text[:1] != "4" or len(text) > sock.server.max_http_buffer_size:
+        return False
+    take = getattr(sock.server, "oh_take_message", None)
+    return take is not None and take(sock.sid, text[1:])
 
 
 def more_packets(sock, first) -> list:
@@ -77,11 +96,20 @@ def more_packets(sock, first) -> list:
     return packets
 
 
-def send_now(sock, text: str) -> bool:
-    """Write a Socket.IO frame to the client's websocket at once, in the caller's step, when
+def send_or_queue(sock, text: str) -> None:
+    """A Socket.IO frame for the client: written now (write_now) or queued for the writer
+    (AsyncServer.send without its await: the queue has no bound); dropped when the socket has
+    closed, as AsyncSocket.send refuses it."""
+    if not write_now(sock, "4" + text) and not sock.closed:
+        sock.queue.put_nowait(packet.Packet(packet.MESSAGE, data=text))
+
+
+def write_now(sock, frame: str) -> bool:
+    """Write an Engine.IO frame to the client's websocket at once, in the caller's step, when
     nothing is queued before it and its writer is idle: an ack answered inline (a location
-    update's) then wakes no writer and leaves it nothing new to keep alive. False: queue it
-    as usual (the writer is busy, the socket is not on this loop, the transport is paused)."""
+    update's), a ping or a delivered event then wakes no writer and leaves it nothing new to
+    keep alive. False: queue it as usual (the writer is busy, the socket is not on this loop,
+    the transport is paused)."""
     ws = getattr(sock, "oh_ws", None)
     if ws is None or not sock.oh_idle or not sock.queue.empty() or sock.closing or sock.closed:
         return False
@@ -92,7 +120,7 @@ def send_now(sock, text: str) -> bool:
     if writable is None or not writable.is_set():
         return False
     # uvicorn's send awaits nothing but `writable` (set): the coroutine ends in its first step
-    step = ws.send("4" + text)
+    step = ws.send(frame)
     try:
         step.send(None)
     except StopIteration:
@@ -109,9 +137,13 @@ async def websocket_handler(self, ws):
     self.connected = True
     self.upgraded = True
     reader = asyncio.current_task()
-    reading = False
-    self.oh_idle = False  # the writer waits on an empty queue (send_now may write)
+    self.oh_reading = False  # the reader waits for the next message (take_now may take it)
+    self.oh_idle = False  # the writer waits on an empty queue (write_now may write)
     self.oh_ws = ws
+    receive = ws.asgi_receive  # the ASGI receive; ws.wait() is one more coroutine around it
+    protocol = getattr(receive, "__self__", None)
+    if hasattr(protocol, "take_now"):  # hub/ws_protocol.py: messages offered in its callback
+        protocol.take_now = functools.partial(take_now, self)
 
     async def writer():
         queue = self.queue
@@ -131,19 +163,18 @@ async def websocket_handler(self, ws):
             if self.closed:  # closed here (a ping timeout, a disconnect): end the connection
                 break
         await ws.close()
-        if self.closed and reading:
+        if self.closed and self.oh_reading:
             reader.cancel()  # it would wait for a client that may never send again
 
     writer_task = asyncio.ensure_future(writer())
-    receive = ws.asgi_receive  # the ASGI receive; ws.wait() is one more coroutine around it
     while True:
-        reading = True
+        self.oh_reading = True
         try:
             event = await receive()
         except (Exception, asyncio.CancelledError):
             break
         finally:
-            reading = False
+            self.oh_reading = False
         if event["type"] != "websocket.receive":  # the client closed the connection
             break
         data = event.get("text")
@@ -163,6 +194,8 @@ async def websocket_handler(self, ws):
         except Exception:
             self.server.logger.exception("Unknown receive error")
     self.oh_ws = None  # no more direct writes
+    if protocol is not None and hasattr(protocol, "take_now"):
+        protocol.take_now = None  # nor messages taken in the protocol's callback
     await self.queue.put(None)  # unlock the writer so it can exit
     await writer_task
     await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)

@@ -25,6 +25,7 @@ from engineio import packet as eio_packet
 from socketio import packet
 
 from adapters.pubsub import QueuedRedisManager
+from hub.eio_socket import write_now
 
 log = logging.getLogger("orderhub.fanout")
 
@@ -56,9 +57,10 @@ class ResyncingRedisManager(QueuedRedisManager):  # one bounded publisher, orjso
     async def _handle_emit(self, message):
         """An event for this process's sockets (from the hosts through Redis, or emitted
         here). Without an ack callback every recipient gets the same frame: it is encoded once
-        and queued on each socket in turn. python-socketio's AsyncManager.emit starts a task
-        per recipient and waits for them all, which costs more than the delivery itself;
-        queueing on a socket never waits (its queue has no bound)."""
+        and written to each socket in turn (queued when its writer is busy).
+        python-socketio's AsyncManager.emit starts a task per recipient and waits for them
+        all, which costs more than the delivery itself; neither writing nor queueing on a
+        socket waits (its queue has no bound)."""
         if message.get("callback") is not None or message.get("binary"):
             return await super()._handle_emit(message)
         namespace = message.get("namespace") or "/"
@@ -70,11 +72,16 @@ class ResyncingRedisManager(QueuedRedisManager):  # one bounded publisher, orjso
             packet.EVENT, namespace=namespace, data=[message["event"], *args]
         )
         frame = eio_packet.Packet(eio_packet.MESSAGE, pkt.encode())
+        text = frame.encode()
+        sockets = self.server.eio.sockets
         skip = message.get("skip_sid")
         skip = skip if isinstance(skip, list) else [skip]
         for sid, eio_sid in self.get_participants(namespace, message.get("room")):
             if sid in skip:
                 continue
+            sock = sockets.get(eio_sid)
+            if sock is not None and write_now(sock, text):
+                continue  # written in this step: the socket's writer is not woken
             try:
                 await self.server._send_eio_packet(eio_sid, frame)
             except Exception as exc:  # a socket closing meanwhile: the others get theirs

@@ -37,7 +37,7 @@ import socketio
 from socketio import packet
 
 from adapters import jsonio
-from hub.eio_socket import send_now
+from hub.eio_socket import send_or_queue
 
 MAX_FRAME = 64 * 1024  # Engine.IO's max_http_buffer_size: one websocket frame or polling POST
 
@@ -114,6 +114,7 @@ class EdgeServer(socketio.AsyncServer):
         self.inline: dict[str, Callable[[dict, object], dict]] = {}
         # (event, seconds) after each inline answer: hub/metrics.py counts and times them
         self.inline_done: Callable[[str, float], None] | None = None
+        self.eio.oh_take_message = self.take_message  # for hub/eio_socket.py take_now
 
     def on_inline(self, event: str, handler: Callable[[dict, object], dict]) -> None:
         """Answer `event` inline: `handler(session, payload) -> ack`, synchronous, never
@@ -121,12 +122,18 @@ class EdgeServer(socketio.AsyncServer):
         the inline path leaves to python-socketio."""
         self.inline[event] = handler
 
+    def take_message(self, eio_sid: str, data) -> bool:
+        """An Engine.IO message handled in the caller's step (a websocket's protocol callback,
+        hub/eio_socket.py `take_now`, or the reader below) when it is an event with an inline
+        handler; False leaves it to python-socketio's path."""
+        return type(data) is str and data[:1] == "2" and self._inline_event(eio_sid, data)
+
     async def _handle_eio_message(self, eio_sid, data):
-        if type(data) is str and data[:1] == "2" and await self._inline_event(eio_sid, data):
+        if self.take_message(eio_sid, data):
             return
         return await super()._handle_eio_message(eio_sid, data)
 
-    async def _inline_event(self, eio_sid: str, data: str) -> bool:
+    def _inline_event(self, eio_sid: str, data: str) -> bool:
         """Answer an event frame inline when it has the plain shape and an inline handler;
         False leaves it to python-socketio."""
         i = 1
@@ -146,21 +153,18 @@ class EdgeServer(socketio.AsyncServer):
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
         if sid is None or not self.manager.is_connected(sid, "/"):
             return True  # as python-socketio does: an event before connect is dropped
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is None or sock.closed:
+            return True  # the socket closed meanwhile
         name = payload[0]
         error = refusal(payload)
         if error is not None:
             ack = {"ok": False, "error": error}
         else:
-            try:
-                session = self.eio._get_socket(eio_sid).session.setdefault("/", {})
-            except KeyError:
-                return True  # the socket closed meanwhile
-            ack = handler(session, payload[1] if len(payload) > 1 else None)
+            args = payload[1] if len(payload) > 1 else None
+            ack = handler(sock.session.setdefault("/", {}), args)
         if i > 1:  # the client asked for an ack: `3<id>[ack]`
-            text = f"3{data[1:i]}{jsonio.dumps([ack])}"
-            sock = self.eio.sockets.get(eio_sid)
-            if sock is None or not send_now(sock, text):
-                await self.eio.send(eio_sid, text)
+            send_or_queue(sock, f"3{data[1:i]}{jsonio.dumps([ack])}")
         if self.inline_done is not None:
             self.inline_done(name, time.perf_counter() - started)
         return True

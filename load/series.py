@@ -24,4 +24,5 @@ KEY_SERIES = (
     "location.update ack",
     "reconnect (drop → connected)",
     "generator loop lag",
+    "generator GC pause",
 )

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from adapters import stalls
 from load.city import City
 from load.config import RunConfig
 from load.customer_sim import CustomerSim
@@ -25,6 +26,7 @@ from load.scenarios import drive
 from load.sio import COUNTERS
 
 SLOT_S = 0.1
+GC_REFREEZE_S = 10.0  # as the hub's HUB_GC_FREEZE_S default
 
 
 class Worker:
@@ -158,6 +160,14 @@ class Worker:
             await asyncio.sleep(step)
             self.metrics.observe("generator loop lag", max(0.0, (loop.time() - t - step) * 1000))
 
+    def tune_gc(self) -> None:
+        """The hub's GC setting (adapters/stalls.py) in the generator too, and its passes
+        timed: with Python's default thresholds a process holding thousands of client sockets
+        runs full collections that stop it for as long as they walk, and a message that
+        arrives meanwhile is stamped late — the generator's pause counted as the hub's."""
+        stalls.tune_gc()
+        stalls.time_gc(lambda _gen, s: self.metrics.observe("generator GC pause", s * 1000))
+
     def gauges(self) -> dict:
         pc = sum(1 for p in self.providers if p.sock is not None and p.sock.connected)
         po = sum(1 for p in self.providers if p.online)
@@ -225,7 +235,9 @@ class Worker:
             self.t0 = msg["t0"]
             await asyncio.sleep(max(0.0, self.t0 - time.time()))
             snaps = self.loop.create_task(self.snapshot_loop())
+            self.tune_gc()
             tickers = [
+                self.loop.create_task(stalls.run_refreezer(GC_REFREEZE_S)),
                 self.loop.create_task(self.lag_monitor()),
                 self.loop.create_task(self.location_ticker()),
                 self.loop.create_task(self.heartbeat_ticker()),

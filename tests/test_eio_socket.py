@@ -93,7 +93,7 @@ async def test_no_ping_for_a_socket_that_closed_meanwhile():
 
 
 class _Proto:
-    """uvicorn's websocket protocol as send_now sees it: `writable` and a send that awaits it."""
+    """uvicorn's websocket protocol as write_now sees it: `writable` and a send that awaits it."""
 
     def __init__(self):
         self.writable = asyncio.Event()
@@ -131,26 +131,72 @@ def _direct_socket(**state):
 
 async def test_an_inline_ack_is_written_at_once_when_the_writer_is_idle():
     sock, proto = _direct_socket()
-    assert eio_socket.send_now(sock, '30[{"ok":true}]')
+    eio_socket.send_or_queue(sock, '30[{"ok":true}]')
+    assert sock.queue.empty()
     assert proto.sent == [{"type": "websocket.send", "text": '430[{"ok":true}]'}]
 
 
 async def test_an_inline_ack_waits_its_turn_behind_anything_queued_or_being_sent():
     for state in ({"oh_idle": False}, {"closed": True}, {"oh_ws": None}):
         sock, proto = _direct_socket(**state)
-        assert not eio_socket.send_now(sock, "30[{}]")
+        assert not eio_socket.write_now(sock, "430[{}]")
         assert proto.sent == []
     sock, proto = _direct_socket()
     sock.queue.put_nowait("queued first")
-    assert not eio_socket.send_now(sock, "30[{}]") and proto.sent == []
+    assert not eio_socket.write_now(sock, "430[{}]") and proto.sent == []
 
 
 async def test_no_direct_write_to_a_paused_transport_or_a_client_gone_quiet():
     sock, proto = _direct_socket()
     proto.writable.clear()  # the transport asked us to stop writing
-    assert not eio_socket.send_now(sock, "30[{}]")
+    assert not eio_socket.write_now(sock, "430[{}]")
     proto.writable.set()
     await asyncio.sleep(0)
     assert proto.sent == []  # the suspended try was dropped, not written later
     sock.last_ping = 1.0  # a ping unanswered for longer than ping_timeout: send() closes it
-    assert not eio_socket.send_now(sock, "30[{}]") and proto.sent == []
+    assert not eio_socket.write_now(sock, "430[{}]") and proto.sent == []
+
+
+async def test_a_frame_not_written_at_once_is_queued_for_the_writer_unless_closed():
+    sock, proto = _direct_socket(oh_idle=False)
+    eio_socket.send_or_queue(sock, "30[{}]")
+    assert proto.sent == [] and sock.queue.get_nowait().encode() == "430[{}]"
+    sock, proto = _direct_socket(oh_idle=False, closed=True)
+    eio_socket.send_or_queue(sock, "30[{}]")
+    assert proto.sent == [] and sock.queue.empty()
+
+
+async def test_a_ping_is_written_at_once_when_the_writer_is_idle():
+    sock, proto = _direct_socket(last_ping=1.0)
+    sock.server.ping_interval = 0.02
+    eio_socket.schedule_ping(sock)
+    await asyncio.sleep(0.06)
+    assert proto.sent == [{"type": "websocket.send", "text": "2"}] and sock.queue.empty()
+
+
+def _reading_socket(**state):
+    taken: list = []
+    sock, _ = _direct_socket(**{"oh_reading": True, "sid": "eio1", **state})
+    sock.server.max_http_buffer_size = 64
+    sock.server.oh_take_message = lambda sid, data: taken.append((sid, data)) or data[:1] == "2"
+    sock.schedule_ping = lambda: taken.append("pong")
+    return sock, taken
+
+
+async def test_a_pong_or_an_inline_event_is_taken_in_the_protocols_step():
+    sock, taken = _reading_socket()
+    assert eio_socket.take_now(sock, "3")
+    assert eio_socket.take_now(sock, '42["location.update",{}]')
+    assert not eio_socket.take_now(sock, '40{"token":"t"}')  # a connect: the reader's
+    assert taken == ["pong", ("eio1", '2["location.update",{}]'), ("eio1", '0{"token":"t"}')]
+
+
+async def test_nothing_is_taken_while_the_reader_is_busy_or_the_socket_closed():
+    for state in ({"oh_reading": False}, {"closed": True}, {"closing": True}):
+        sock, taken = _reading_socket(**state)
+        assert not eio_socket.take_now(sock, "3")
+        assert not eio_socket.take_now(sock, '42["location.update",{}]')
+        assert taken == []
+    sock, taken = _reading_socket()
+    assert not eio_socket.take_now(sock, "42" + "x" * 80)  # over the frame limit: the reader's
+    assert not eio_socket.take_now(sock, "2probe") and taken == []

@@ -10,8 +10,17 @@ from hub.socket_edge import EdgeServer
 
 
 class _Socket:
-    def __init__(self, session: dict):
+    """An Engine.IO socket with no websocket of this loop: what is answered is queued."""
+
+    closed = closing = False
+
+    def __init__(self, session: dict, sent: list[str]):
         self.session = session
+        self.queue = self
+        self.sent = sent
+
+    def put_nowait(self, pkt):
+        self.sent.append(pkt.data)
 
 
 class Harness:
@@ -25,12 +34,7 @@ class Harness:
         self.session = {"pid": 7}
         self.sio.manager.sid_from_eio_sid = lambda eio_sid, ns: "sid1" if connected else None
         self.sio.manager.is_connected = lambda sid, ns: connected
-        self.sio.eio._get_socket = lambda eio_sid: _Socket({"/": self.session})
-
-        async def send(eio_sid, data):
-            self.sent.append(data)
-
-        self.sio.eio.send = send
+        self.sio.eio.sockets["eio1"] = _Socket({"/": self.session}, self.sent)
         self.sio.on_inline("location.update", self.handler)
         self.sio.inline_done = lambda event, seconds: self.timed.append(event)
 
@@ -38,13 +42,13 @@ class Harness:
         self.seen.append((session, data))
         return {"ok": True}
 
-    async def frame(self, data: str) -> bool:
-        return await self.sio._inline_event("eio1", data)
+    def frame(self, data: str) -> bool:
+        return self.sio.take_message("eio1", data)
 
 
 async def test_a_plain_frame_is_answered_inline_with_its_ack_id():
     h = Harness()
-    assert await h.frame('212["location.update",{"lat":20.5,"lng":110.25}]')
+    assert h.frame('212["location.update",{"lat":20.5,"lng":110.25}]')
     assert h.seen == [({"pid": 7}, {"lat": 20.5, "lng": 110.25})]
     assert h.sent == ['312[{"ok":true}]']
     assert h.timed == ["location.update"]
@@ -52,14 +56,14 @@ async def test_a_plain_frame_is_answered_inline_with_its_ack_id():
 
 async def test_without_an_ack_id_nothing_is_sent_back():
     h = Harness()
-    assert await h.frame('2["location.update",{"lat":1,"lng":2}]')
+    assert h.frame('2["location.update",{"lat":1,"lng":2}]')
     assert len(h.seen) == 1 and h.sent == []
 
 
 async def test_edge_refusals_are_the_same_as_python_socketios_path():
     h = Harness()
-    assert await h.frame('23["location.update",[1,2]]')
-    assert await h.frame('24["location.update"]')  # no payload: the handler gets None
+    assert h.frame('23["location.update",[1,2]]')
+    assert h.frame('24["location.update"]')  # no payload: the handler gets None
     assert h.sent[0] == (
         '33[{"ok":false,"error":{"code":"invalid_input","message":"send the payload as a'
         ' JSON object"}}]'
@@ -81,11 +85,11 @@ async def test_edge_refusals_are_the_same_as_python_socketios_path():
 )
 async def test_other_frames_are_left_to_python_socketio(frame):
     h = Harness()
-    assert not await h.frame(frame)
+    assert not h.frame(frame)
     assert h.seen == [] and h.sent == []
 
 
 async def test_an_event_from_a_socket_not_connected_is_dropped():
     h = Harness(connected=False)
-    assert await h.frame('26["location.update",{"lat":1,"lng":2}]')
+    assert h.frame('26["location.update",{"lat":1,"lng":2}]')
     assert h.seen == [] and h.sent == []
