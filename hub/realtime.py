@@ -181,16 +181,24 @@ class Realtime:
 
     async def keep_presence(self) -> None:
         """Re-score this process's sockets so they keep counting (they lapse if it dies)."""
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(REFRESH_S)
+            started = loop.time()
             sockets = [(uid, sid) for sid, uid in self.sockets.items()]
-            # in slices: one pipeline of every socket (3 commands each) held the loop for
-            # 100+ ms at 3,000 sockets, a stall every REFRESH_S (docs/profile.md)
-            for start in range(0, len(sockets), PRESENCE_SLICE):
+            # In slices, spread over the period: one pipeline of every socket (3 commands
+            # each) held the loop for 100+ ms at 3,000 sockets; slices back to back still
+            # made a burst of 300 ms of Redis client work in 2-3 s every REFRESH_S at 5,000,
+            # the p99 of every other window of the location ramp (docs/profile.md)
+            starts = range(0, len(sockets), PRESENCE_SLICE)
+            gap = REFRESH_S / max(1, len(starts))
+            for k, start in enumerate(starts):
                 try:
                     await self.presence.refresh(sockets[start : start + PRESENCE_SLICE])
                 except Exception:
                     log.exception("presence refresh failed")
+                await asyncio.sleep(max(0.0, started + (k + 1) * gap - loop.time()))
+            if not sockets:
+                await asyncio.sleep(REFRESH_S)
 
     def _guarded(self, handler):
         async def run(sid, data=None, *_extra):
