@@ -71,23 +71,35 @@ class Emitter:
     def add_to(self, pipe, events: list[tuple[str, dict, list[str] | str]]) -> None:
         """Queue events on a Redis pipeline: many events, one round trip.
 
-        Publishes the message python-socketio's pub/sub manager publishes for one emit
-        (python-socketio 5.x format; the hubs' managers decode it as their own).
+        One event: the message python-socketio's pub/sub manager publishes for one emit
+        (python-socketio 5.x format; the hubs' managers decode it as their own). Several: one
+        message that carries them all, in order (`batch`: [event, data, room] each), which
+        the hubs deliver in that order (hub/fanout.py): a grab round's 2,000 offers, or a
+        tick's locations, are one message for Redis and for every hub process to take in,
+        not one each.
         """
-        for event, data, to in events:
-            pipe.publish(
-                self._channel,
-                jsonio.dumps(
-                    {
-                        "method": "emit",
-                        "event": event,
-                        "data": [with_kind(event, data)],
-                        "binary": False,
-                        "namespace": "/",
-                        "room": to,
-                        "skip_sid": None,
-                        "callback": None,
-                        "host_id": self._mgr.host_id,
-                    }
-                ),
-            )
+        if len(events) == 1:
+            event, data, to = events[0]
+            message = {
+                "method": "emit",
+                "event": event,
+                "data": [with_kind(event, data)],
+                "binary": False,
+                "namespace": "/",
+                "room": to,
+                "skip_sid": None,
+                "callback": None,
+                "host_id": self._mgr.host_id,
+            }
+        elif events:
+            message = {
+                "method": "emit",
+                "batch": [[event, with_kind(event, data), to] for event, data, to in events],
+                "binary": False,
+                "namespace": "/",
+                "callback": None,
+                "host_id": self._mgr.host_id,
+            }
+        else:
+            return
+        pipe.publish(self._channel, jsonio.dumps(message))

@@ -30,6 +30,7 @@ from hub.eio_socket import write_now
 log = logging.getLogger("orderhub.fanout")
 
 RETRY_S = 0.5
+YIELD_EVERY = 200  # sockets written in a batch before other callbacks get a turn
 
 
 class ResyncingRedisManager(QueuedRedisManager):  # one bounded publisher, orjson (pubsub.py)
@@ -56,29 +57,43 @@ class ResyncingRedisManager(QueuedRedisManager):  # one bounded publisher, orjso
 
     async def _handle_emit(self, message):
         """An event for this process's sockets (from the hosts through Redis, or emitted
-        here). Without an ack callback every recipient gets the same frame: it is encoded once
-        and written to each socket in turn (queued when its writer is busy).
+        here), or a host's batch of events (actors/emit.py `add_to`), delivered in order.
+        Without an ack callback every recipient of an event gets the same frame: it is encoded
+        once and written to each socket in turn (queued when its writer is busy).
         python-socketio's AsyncManager.emit starts a task per recipient and waits for them
         all, which costs more than the delivery itself; neither writing nor queueing on a
         socket waits (its queue has no bound)."""
+        batch = message.get("batch")
+        if batch is not None:
+            written = 0
+            for event, data, room in batch:
+                written += await self._deliver("/", event, [data], room, [None])
+                if written >= YIELD_EVERY:  # a 2,000-offer round: others' turns between
+                    written = 0
+                    await asyncio.sleep(0)
+            return
         if message.get("callback") is not None or message.get("binary"):
             return await super()._handle_emit(message)
-        namespace = message.get("namespace") or "/"
-        if namespace not in self.rooms:
-            return
         data = message["data"]
         args = [] if data == [None] else list(data)  # as python-socketio unpacks it
-        pkt = self.server.packet_class(
-            packet.EVENT, namespace=namespace, data=[message["event"], *args]
-        )
+        skip = message.get("skip_sid")
+        skip = skip if isinstance(skip, list) else [skip]
+        namespace = message.get("namespace") or "/"
+        await self._deliver(namespace, message["event"], args, message.get("room"), skip)
+
+    async def _deliver(self, namespace: str, event: str, args: list, room, skip: list) -> int:
+        """One event to its room's sockets on this process; how many it reached."""
+        if namespace not in self.rooms:
+            return 0
+        pkt = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args])
         frame = eio_packet.Packet(eio_packet.MESSAGE, pkt.encode())
         text = frame.encode()
         sockets = self.server.eio.sockets
-        skip = message.get("skip_sid")
-        skip = skip if isinstance(skip, list) else [skip]
-        for sid, eio_sid in self.get_participants(namespace, message.get("room")):
+        reached = 0
+        for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
+            reached += 1
             sock = sockets.get(eio_sid)
             if sock is not None and write_now(sock, text):
                 continue  # written in this step: the socket's writer is not woken
@@ -86,6 +101,7 @@ class ResyncingRedisManager(QueuedRedisManager):  # one bounded publisher, orjso
                 await self.server._send_eio_packet(eio_sid, frame)
             except Exception as exc:  # a socket closing meanwhile: the others get theirs
                 log.debug("delivery to %s failed: %r", sid, exc)
+        return reached
 
     async def _drop_sockets(self) -> None:
         """End every socket's transport (not an Engine.IO goodbye, which a client reads as

@@ -19,6 +19,7 @@ ones that change something.
 from __future__ import annotations
 
 import asyncio
+import collections
 import hmac
 import logging
 import os
@@ -148,8 +149,10 @@ def instrument_sio(sio) -> None:
         handle = manager._handle_emit
 
         async def counted(message):
-            event = message.get("event")
-            EVENTS_OUT.labels(event if _EVENT_NAME.match(str(event)) else "other").inc()
+            batch = message.get("batch")  # a host's events in one message (actors/emit.py)
+            events = [message.get("event")] if batch is None else [e[0] for e in batch]
+            for event, n in collections.Counter(events).items():
+                EVENTS_OUT.labels(event if _EVENT_NAME.match(str(event)) else "other").inc(n)
             return await handle(message)
 
         manager._handle_emit = counted

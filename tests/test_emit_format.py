@@ -48,3 +48,29 @@ async def test_pipeline_publishes_what_python_socketio_publishes():
     await redis.aclose()
     assert ours == theirs
     assert theirs["event"] == "provider.location" and theirs["room"] == "order:7"
+
+
+async def test_several_events_are_one_message_that_keeps_their_order():
+    redis = connect(REDIS_URL)
+    emitter = Emitter(REDIS_URL, "orderhub:test-emit-format", redis)
+    events = [
+        ("order.offer", {"orderId": 7, "distanceM": 100}, "provider:1"),
+        ("order.offer", {"orderId": 7, "distanceM": 900}, "provider:2"),
+        ("console.update", {"type": "locations", "providers": []}, "staff"),
+    ]
+
+    async def by_the_pipeline():
+        pipe = redis.pipeline(transaction=False)
+        emitter.add_to(pipe, events)
+        assert len(pipe) == 1
+        await pipe.execute()
+
+    message = await _published("orderhub:test-emit-format", by_the_pipeline)
+    await redis.aclose()
+    assert message["method"] == "emit" and message["namespace"] == "/"
+    assert message["callback"] is None and not message["binary"]
+    assert message["batch"] == [
+        ["order.offer", {"orderId": 7, "distanceM": 100}, "provider:1"],
+        ["order.offer", {"orderId": 7, "distanceM": 900}, "provider:2"],
+        ["console.update", {"type": "locations", "providers": [], "kind": "locations"}, "staff"],
+    ]

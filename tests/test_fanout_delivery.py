@@ -5,8 +5,11 @@ covered against the real hub: tests/test_grab.py, tests/test_hub_workers.py.)"""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from hub import fanout
 from hub.fanout import ResyncingRedisManager
 from hub.socket_edge import EdgeServer
 
@@ -60,3 +63,41 @@ async def test_a_failing_socket_does_not_stop_the_others():
     h.broken.add("eio1")
     await h.deliver(event="order.status", data=[{"seq": 4}], room="order:7")
     assert h.frames == [("eio2", '42["order.status",{"seq":4}]')]
+
+
+async def test_a_hosts_batch_is_delivered_event_by_event_in_order():
+    h = await Harness().join()
+    await h.deliver(
+        batch=[
+            ["order.offer", {"orderId": 1}, "order:8"],
+            ["order.status", {"seq": 5}, "order:7"],
+            ["provider.location", {"lat": 1.5}, ["order:8", "order:7"]],
+            ["order.offer", {"orderId": 2}, "order:9"],  # nobody here: nothing sent
+        ]
+    )
+    by_socket: dict[str, list[str]] = {}
+    for eio_sid, frame in h.frames:
+        by_socket.setdefault(eio_sid, []).append(frame)
+    assert by_socket == {
+        "eio1": ['42["order.status",{"seq":5}]', '42["provider.location",{"lat":1.5}]'],
+        "eio2": ['42["order.status",{"seq":5}]', '42["provider.location",{"lat":1.5}]'],
+        "eio3": ['42["order.offer",{"orderId":1}]', '42["provider.location",{"lat":1.5}]'],
+    }
+
+
+async def test_a_large_batch_lets_other_callbacks_run_between_its_parts():
+    h = await Harness().join()
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(ticker())
+    await asyncio.sleep(0)
+    before = ticks
+    await h.deliver(batch=[["order.status", {"seq": n}, "order:7"] for n in range(1000)])
+    task.cancel()
+    assert len(h.frames) == 2000 and ticks - before >= 2000 // fanout.YIELD_EVERY
