@@ -17,6 +17,9 @@ did is done without them:
 The reader awaits the ASGI receive itself and the writer the queue itself (no helper
 coroutine around either), and the next ping is a timer rather than a task that sleeps: what
 each socket keeps alive between two messages is what a young pass walks (docs/profile.md).
+Most messages do not wake either of them: a PONG or an event answered inline is taken in
+uvicorn's protocol callback (`take_now`, hub/ws_protocol.py) while the reader waits, and a
+frame for the client is written at once while the writer is idle (`write_now`).
 
 Only a fresh websocket connection takes this loop; an upgrade from long-polling keeps
 python-engineio's own. `install()` puts it on `engineio.async_socket.AsyncSocket` (the class
