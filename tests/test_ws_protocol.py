@@ -5,6 +5,7 @@ itself, on uvicorn's own protocol object with a real websocket handshake."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 
@@ -55,49 +56,46 @@ class _App:
                 await self.release.wait()
 
 
-async def _served(app):
+@contextlib.asynccontextmanager
+async def _connected(app):
+    """`app` served by uvicorn with the hub's protocol class; a websocket client to it."""
     port = free_port()
     config = uvicorn.Config(
         app, port=port, ws=ws_protocol.DirectWebSocketProtocol, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn's flag; it has no event)
-        await asyncio.sleep(0.01)
-    return server, task, f"ws://127.0.0.1:{port}/"
+    try:
+        while not server.started:  # noqa: ASYNC110 (uvicorn's flag; it has no event)
+            await asyncio.sleep(0.01)
+        async with connect(f"ws://127.0.0.1:{port}/") as ws:
+            yield ws
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def test_a_taken_message_never_reaches_the_asgi_receive_and_the_others_do():
     app = _App()
-    server, task, url = await _served(app)
-    try:
-        async with connect(url) as ws:
-            await ws.send("take 1")
-            await ws.send("queue 1")
-            assert await ws.recv() == "got queue 1"
-            await ws.send(b"take as bytes")  # binary: always through the queue
-            assert await ws.recv() == "got take as bytes"
-        assert app.taken == ["take 1"] and app.received == ["queue 1", "take as bytes"]
-    finally:
-        server.should_exit = True
-        await task
+    async with _connected(app) as ws:
+        await ws.send("take 1")
+        await ws.send("queue 1")
+        assert await ws.recv() == "got queue 1"
+        await ws.send(b"take as bytes")  # binary: always through the queue
+        assert await ws.recv() == "got take as bytes"
+    assert app.taken == ["take 1"] and app.received == ["queue 1", "take as bytes"]
 
 
 async def test_nothing_is_taken_while_an_earlier_message_waits_for_the_app():
     app = _App()
-    server, task, url = await _served(app)
-    try:
-        async with connect(url) as ws:
-            await ws.send("hold")
-            assert await ws.recv() == "got hold"  # the app stops reading
-            await ws.send("queue first")
-            await ws.send("take later")  # behind "queue first": not taken, order kept
-            await asyncio.sleep(0.2)
-            assert app.taken == []
-            app.release.set()
-            assert await ws.recv() == "got queue first"
-            assert await ws.recv() == "got take later"
-        assert app.received == ["hold", "queue first", "take later"]
-    finally:
-        server.should_exit = True
-        await task
+    async with _connected(app) as ws:
+        await ws.send("hold")
+        assert await ws.recv() == "got hold"  # the app stops reading
+        await ws.send("queue first")
+        await ws.send("take later")  # behind "queue first": not taken, order kept
+        await asyncio.sleep(0.2)
+        assert app.taken == []
+        app.release.set()
+        assert await ws.recv() == "got queue first"
+        assert await ws.recv() == "got take later"
+    assert app.received == ["hold", "queue first", "take later"]
