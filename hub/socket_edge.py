@@ -22,8 +22,9 @@ provider every few seconds, and python-socketio spends more on carrying it than 
 on it (a packet object, a task per event, an async session read, a packet encode for an ack
 that is always the same). An event frame of the plain shape `2<id>["name",{...}]` on the root
 namespace whose name has an inline handler is decoded once, checked at the edge as above, and
-answered by a synchronous handler in the socket's receive loop; every other frame, a
-malformed one included, takes python-socketio's own path, so refusals are unchanged.
+answered by a synchronous handler in uvicorn's protocol callback (hub/ws_protocol.py) or,
+when the socket's reader is busy, in its receive loop; every other frame, a malformed one
+included, takes python-socketio's own path, so refusals are unchanged.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ class EdgeServer(socketio.AsyncServer):
 
     def on_inline(self, event: str, handler: Callable[[dict, object], dict]) -> None:
         """Answer `event` inline: `handler(session, payload) -> ack`, synchronous, never
-        raising (it runs in the receive loop). The event keeps its `on` handler for frames
-        the inline path leaves to python-socketio."""
+        raising (it runs in the protocol callback or the receive loop). The event keeps its
+        `on` handler for frames the inline path leaves to python-socketio."""
         self.inline[event] = handler
 
     def take_message(self, eio_sid: str, data) -> bool:
