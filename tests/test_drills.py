@@ -315,10 +315,8 @@ async def drill(stack: Stack, tmp_path, name: str, fault, expect_down: str | Non
 DOWN_S = 4.0  # how long a store stays down
 
 
-# Known gap, asked once more meanwhile: an order's withdrawal of its offers is one Redis
-# pipeline, not retried. A cancel committed while Redis goes down (CI, 2026-11-29: "order 24
-# .order_command: store unreachable" in _withdraw_all, "Connection closed by server") left
-# its grab offer in two providers' halls: "offers never withdrawn" 2, once in two runs.
+# Known gap, asked once more meanwhile (docs/drills.md, 7): an order's withdrawal is not
+# retried; a cancel committed as Redis went down left its offer in two halls (CI, 2026-11-29).
 @pytest.mark.flaky(reruns=1)
 async def test_drill_restart_redis(stack, tmp_path):
     async def fault():
