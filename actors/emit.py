@@ -78,28 +78,18 @@ class Emitter:
         tick's locations, are one message for Redis and for every hub process to take in,
         not one each.
         """
+        if not events:
+            return
+        message = {
+            "method": "emit",
+            "binary": False,
+            "namespace": "/",
+            "callback": None,
+            "host_id": self._mgr.host_id,
+        }
         if len(events) == 1:
             event, data, to = events[0]
-            message = {
-                "method": "emit",
-                "event": event,
-                "data": [with_kind(event, data)],
-                "binary": False,
-                "namespace": "/",
-                "room": to,
-                "skip_sid": None,
-                "callback": None,
-                "host_id": self._mgr.host_id,
-            }
-        elif events:
-            message = {
-                "method": "emit",
-                "batch": [[event, with_kind(event, data), to] for event, data, to in events],
-                "binary": False,
-                "namespace": "/",
-                "callback": None,
-                "host_id": self._mgr.host_id,
-            }
+            message.update(event=event, data=[with_kind(event, data)], room=to, skip_sid=None)
         else:
-            return
+            message["batch"] = [[event, with_kind(event, data), to] for event, data, to in events]
         pipe.publish(self._channel, jsonio.dumps(message))

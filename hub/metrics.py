@@ -150,12 +150,18 @@ def instrument_sio(sio) -> None:
 
         async def counted(message):
             batch = message.get("batch")  # a host's events in one message (actors/emit.py)
-            events = [message.get("event")] if batch is None else [e[0] for e in batch]
-            for event, n in collections.Counter(events).items():
-                EVENTS_OUT.labels(event if _EVENT_NAME.match(str(event)) else "other").inc(n)
+            if batch is None:
+                _count_out(message.get("event"), 1)
+            else:
+                for event, n in collections.Counter(e[0] for e in batch).items():
+                    _count_out(event, n)
             return await handle(message)
 
         manager._handle_emit = counted
+
+
+def _count_out(event, n: int) -> None:
+    EVENTS_OUT.labels(event if _EVENT_NAME.match(str(event)) else "other").inc(n)
 
 
 def _observe(store: str, label: str, seconds: float) -> None:
